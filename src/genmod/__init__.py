@@ -1,0 +1,37 @@
+"""genmod: explorable notes on how generative models produce samples.
+
+Two ways to sample, one picture: every sampler moves a cloud of particles
+through time and returns a :class:`~genmod.trajectory.Trajectory`.
+Submodules are imported on first use, so ``import genmod`` stays light.
+"""
+
+import importlib
+
+from genmod.setup import setup
+
+__version__ = "0.1.0"
+
+_SUBMODULES = (
+    "targets",
+    "trajectory",
+    "metrics",
+    "plots",
+    "widgets",
+    "mcmc",
+    "diagnostics",
+    "inverse",
+    "nets",
+    "training",
+    "flows",
+    "gan",
+    "score",
+    "sde",
+    "flow_matching",
+)
+__all__ = [*_SUBMODULES, "setup"]
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"genmod.{name}")
+    raise AttributeError(f"module 'genmod' has no attribute {name!r}")

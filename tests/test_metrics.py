@@ -1,0 +1,75 @@
+"""Metrics against brute force, and the behaviour the notes rely on."""
+
+import numpy as np
+import pytest
+import torch
+
+from genmod import metrics, targets
+
+
+def _brute_energy(x, y):
+    x, y = x.double().numpy(), y.double().numpy()
+    d = lambda a, b: np.sqrt(((a[:, None, :] - b[None]) ** 2).sum(-1)).mean()  # noqa: E731
+    return 2 * d(x, y) - d(x, x) - d(y, y)
+
+
+def test_energy_distance_matches_brute_force():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(300, 2, generator=g), torch.randn(500, 2, generator=g) + 0.3
+    assert metrics.energy_distance(x, y) == pytest.approx(_brute_energy(x, y), rel=1e-10)
+
+
+def test_energy_distance_chunks_large_inputs():
+    # 5000 x 3000 crosses the 2048-row chunk; compare against a float64 brute force
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(5000, 2, generator=g), torch.randn(3000, 2, generator=g)
+    assert metrics.energy_distance(x, y) == pytest.approx(_brute_energy(x, y), rel=1e-8)
+
+
+def test_mmd_matches_brute_force():
+    g = torch.Generator().manual_seed(2)
+    x, y = torch.randn(200, 2, generator=g), torch.randn(250, 2, generator=g) * 1.5
+    a, b = x.double().numpy(), y.double().numpy()
+    k = lambda u, v: np.exp(-((u[:, None] - v[None]) ** 2).sum(-1) / (2 * 0.7**2)).mean()  # noqa: E731
+    assert metrics.mmd(x, y, bandwidth=0.7) == pytest.approx(
+        k(a, a) + k(b, b) - 2 * k(a, b), rel=1e-10
+    )
+
+
+def test_identical_distributions_sit_at_the_noise_floor():
+    t = targets.get("two_moons")
+    f = metrics.noise_floor(t, 2000, seed=0)
+    assert f.mean > 0 and all(v > 0 for v in f.values)  # the V-statistic is positive
+    # an exact draw scores about 1x: within the floor's spread (10 repeats, mean +- 2.5 sd)
+    q = metrics.quality(t.sample(2000, seed=42), t)
+    assert 1 - 2.5 * f.std / f.mean < q < 1 + 2.5 * f.std / f.mean
+
+
+def test_energy_distance_grows_with_a_shift():
+    t = targets.get("gaussian")
+    x, y = t.sample(2000, seed=1), t.sample(2000, seed=2)
+    floor = metrics.noise_floor(t, 2000).mean
+    eds = [metrics.energy_distance(x, y + torch.tensor([d, 0.0])) for d in (0.0, 0.25, 0.5, 1.0)]
+    assert eds == sorted(eds)
+    assert eds[2] > 10 * floor
+    # the same story for MMD
+    mm = [metrics.mmd(x, y + torch.tensor([d, 0.0])) for d in (0.0, 0.5, 1.0)]
+    assert mm == sorted(mm)
+
+
+def test_noise_floor_shrinks_like_one_over_n():
+    t = targets.get("gaussian")
+    small, big = metrics.noise_floor(t, 500).mean, metrics.noise_floor(t, 4000).mean
+    assert 4 < small / big < 16  # 1/n scaling predicts 8
+
+
+def test_metric_bad_input():
+    x = torch.randn(10, 2)
+    with pytest.raises(ValueError, match="non-finite"):
+        metrics.energy_distance(x, torch.full((10, 2), float("nan")))
+    with pytest.raises(ValueError, match="shape"):
+        metrics.energy_distance(x, torch.randn(10, 3))
+    with pytest.raises(ValueError, match="bandwidth"):
+        metrics.mmd(x, x, bandwidth=-1)
+    with pytest.raises(ValueError, match="unknown metric"):
+        metrics.noise_floor(targets.get("gaussian"), 100, metric="wasserstein")
