@@ -194,3 +194,76 @@ def trace_plot(values, labels=None, title: str = "trace", ylabel: str = "x") -> 
     fig.update_xaxes(title="step")
     fig.update_yaxes(title=ylabel)
     return layout(fig, height=300, title=title)
+
+
+def function_heatmap(
+    fn,
+    bounds,
+    resolution: int = 100,
+    colorscale=DENSITY_SCALE,
+    name: str = "",
+    showscale: bool = True,
+    zmin=None,
+    zmax=None,
+) -> go.Heatmap:
+    """Heatmap trace of any scalar function on a grid: a model's log density, a discriminator.
+
+    fn: maps an (m, 2) float32 tensor to (m,) values (called under ``torch.no_grad``).
+    """
+    xs, ys, pts, _ = grid(bounds, resolution, dtype=torch.float32)
+    with torch.no_grad():
+        z = torch.as_tensor(fn(pts)).reshape(resolution, resolution)
+    return go.Heatmap(
+        x=_np(xs),
+        y=_np(ys),
+        z=_np(z),
+        colorscale=colorscale,
+        name=name,
+        showscale=showscale,
+        zmin=zmin,
+        zmax=zmax,
+        hoverinfo="skip",
+    )
+
+
+def vector_field(
+    fn,
+    bounds,
+    n: int = 21,
+    length: float | None = None,
+    color: str = COLORS["score"],
+    name: str = "score",
+    normalize: bool = True,
+    width: float = 1.2,
+) -> go.Scatter:
+    """Arrows of a vector field (a score, a velocity) on an n x n grid, as one line trace.
+
+    fn: maps an (m, 2) float32 tensor to (m, 2) vectors. With ``normalize`` every arrow
+    has the same length (direction only; the magnitude is in the hover text), which keeps
+    low-density regions readable where raw scores are huge.
+    """
+    xs, ys, pts, _ = grid(bounds, n, dtype=torch.float32)
+    with torch.no_grad():
+        v = torch.as_tensor(fn(pts)).float()
+    mag = v.norm(dim=1, keepdim=True)
+    (x0, x1), _ = bounds
+    length = length or 0.8 * (x1 - x0) / n
+    d = v / mag.clamp(min=1e-12) * length if normalize else v * length
+    tip = pts + d
+    # an arrow = shaft + two head strokes, separated by None breaks
+    ang = torch.atan2(d[:, 1], d[:, 0])
+    head = 0.35 * length
+    segs = []
+    for a in (ang + 2.6, ang - 2.6):
+        segs.append(tip + head * torch.stack([torch.cos(a), torch.sin(a)], 1))
+    nan = torch.full_like(pts[:, :1], float("nan")).expand(-1, 2)
+    path = torch.stack([pts, tip, segs[0], tip, segs[1], nan], 1).reshape(-1, 2)
+    return go.Scatter(
+        x=_np(path[:, 0]),
+        y=_np(path[:, 1]),
+        mode="lines",
+        name=name,
+        line=dict(color=color, width=width),
+        hoverinfo="skip",
+        connectgaps=False,
+    )
