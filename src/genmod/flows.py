@@ -1,0 +1,205 @@
+"""A RealNVP-style normalizing flow on 2D: affine couplings with bounded scales.
+
+The generative direction (``forward``) maps Gaussian noise z to a sample x through
+layers that are each easy to invert and whose Jacobian determinant is cheap:
+
+    coupling (Dinh et al. 2017):  x_b <- x_b * exp(s(x_a)) + t(x_a),  x_a unchanged,
+
+with s bounded by ``scale_max * tanh`` (keeps training stable), the kept coordinate
+a alternating between x and y, and a fixed random rotation between couplings (as
+Glow's 1x1 convolutions: lets every layer mix both coordinates; log det 0). A final
+affine layer undoes the data standardization. The change of variables gives
+
+    log p(x) = log N(z; 0, I) - sum over layers of log |det d(layer)/d(input)|,
+
+so the flow is trained by maximum likelihood on samples (``fit``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from genmod.nets import MLP
+from genmod.targets import as_points, check_n, generator
+from genmod.training import fit as train
+from genmod.trajectory import Trajectory
+
+
+class AffineCoupling(nn.Module):
+    """One coupling layer: keep coordinate ``keep``, scale and shift the other one."""
+
+    def __init__(self, keep: int, hidden: int = 64, depth: int = 2, scale_max: float = 2.0):
+        super().__init__()
+        self.keep, self.scale_max = keep, scale_max
+        self.net = MLP(1, 2, hidden=hidden, depth=depth)
+        # start at the identity map: zero last layer -> s = t = 0
+        nn.init.zeros_(self.net.net[-1].weight)
+        nn.init.zeros_(self.net.net[-1].bias)
+
+    def _st(self, xa):
+        s, t = self.net(xa).unbind(1)
+        return self.scale_max * torch.tanh(s / self.scale_max), t
+
+    def forward(self, x):
+        """z-side -> x-side. Returns (y, log|det dy/dx|) with shapes (n, 2), (n,)."""
+        a, b = self.keep, 1 - self.keep
+        s, t = self._st(x[:, a : a + 1])
+        y = x.clone()
+        y[:, b] = x[:, b] * torch.exp(s) + t
+        return y, s
+
+    def inverse(self, y):
+        """x-side -> z-side. Returns (x, log|det dx/dy|)."""
+        a, b = self.keep, 1 - self.keep
+        s, t = self._st(y[:, a : a + 1])
+        x = y.clone()
+        x[:, b] = (y[:, b] - t) * torch.exp(-s)
+        return x, -s
+
+
+class Rotation(nn.Module):
+    """A fixed rotation by ``angle`` (volume preserving: log det 0)."""
+
+    def __init__(self, angle: float):
+        super().__init__()
+        c, s = math.cos(angle), math.sin(angle)
+        self.register_buffer("R", torch.tensor([[c, -s], [s, c]]))
+
+    def forward(self, x):
+        return x @ self.R.T, torch.zeros(x.shape[0], dtype=x.dtype)
+
+    def inverse(self, y):
+        return y @ self.R, torch.zeros(y.shape[0], dtype=y.dtype)
+
+
+class Flow(nn.Module):
+    """A stack of couplings (and rotations) from N(0, I) to data, then un-standardization.
+
+    Parameters
+    ----------
+    n_layers: number of affine couplings; hidden, depth: their MLP sizes.
+    rotate: put a fixed rotation (angles spread over [0, pi)) between couplings.
+    shift, scale: (2,) data mean and std; the last layer is x = shift + scale * h.
+    """
+
+    def __init__(
+        self,
+        n_layers: int = 8,
+        hidden: int = 64,
+        depth: int = 2,
+        rotate: bool = True,
+        shift=(0.0, 0.0),
+        scale=(1.0, 1.0),
+        scale_max: float = 2.0,
+    ):
+        super().__init__()
+        n_layers = check_n(n_layers)
+        layers: list[nn.Module] = []
+        for k in range(n_layers):
+            if rotate and k > 0:
+                layers.append(Rotation(math.pi * (0.25 + 0.618 * k)))
+            layers.append(AffineCoupling(k % 2, hidden, depth, scale_max))
+        self.layers = nn.ModuleList(layers)
+        self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, z: torch.Tensor, return_path: bool = False):
+        """Noise to samples. z: (n, 2) -> x: (n, 2) (and the list of per-layer positions)."""
+        z = as_points(z, "z").float()
+        path = [z]
+        for layer in self.layers:
+            z, _ = layer(z)
+            path.append(z)
+        x = self.shift + self.scale * z
+        path.append(x)
+        return (x, path) if return_path else x
+
+    def inverse(self, x: torch.Tensor, with_logdet: bool = False):
+        """Samples to noise. x: (n, 2) -> z: (n, 2) (and log|det dz/dx|: (n,))."""
+        x = as_points(x, "x").float()
+        h = (x - self.shift) / self.scale
+        logdet = -torch.log(self.scale).sum().expand(x.shape[0])
+        for layer in reversed(self.layers):
+            h, ld = layer.inverse(h)
+            logdet = logdet + ld
+        return (h, logdet) if with_logdet else h
+
+    def log_prob(self, x) -> torch.Tensor:
+        """Exact log density by change of variables. x: (n, 2) -> (n,)."""
+        z, logdet = self.inverse(x, with_logdet=True)
+        return -0.5 * (z**2).sum(1) - math.log(2 * math.pi) + logdet
+
+    def sample(self, n: int, seed: int | None = 0) -> torch.Tensor:
+        """n independent samples: fresh Gaussian noise pushed through the layers. -> (n, 2)"""
+        z = torch.randn(check_n(n), 2, generator=generator(seed))
+        with torch.no_grad():
+            return self.forward(z)
+
+    def trajectory(self, n: int = 2000, seed: int | None = 0, between: int = 3) -> Trajectory:
+        """Noise becoming samples, layer by layer, as a map Trajectory.
+
+        ``between`` interpolated frames between consecutive layers make the animation
+        smooth; times are the layer index (0 = noise; the last = samples in data units,
+        shown in data units throughout: frame k plots ``shift + scale * h_k``).
+        """
+        z = torch.randn(check_n(n), 2, generator=generator(seed))
+        with torch.no_grad():
+            _, path = self.forward(z, return_path=True)
+        # show hidden states in data units, so the picture does not jump at the last layer
+        pts = [self.shift + self.scale * h for h in path[:-1]]
+        frames, times = [], []
+        for k in range(len(pts) - 1):
+            for j in range(between + 1):
+                s = j / (between + 1)
+                frames.append(pts[k] + s * (pts[k + 1] - pts[k]))
+                times.append(k + s)
+        frames.append(pts[-1])
+        times.append(float(len(pts) - 1))
+        return Trajectory(
+            torch.stack(frames),
+            torch.tensor(times),
+            kind="map",
+            label="RealNVP flow",
+            n_evals=n,
+            extras={"layers": len(self.layers)},
+        )
+
+
+def fit(
+    samples,
+    seed: int = 0,
+    steps: int = 1500,
+    n_layers: int = 8,
+    hidden: int = 64,
+    depth: int = 2,
+    batch_size: int = 512,
+    lr: float = 3e-3,
+    rotate: bool = True,
+    progress: bool = True,
+) -> Flow:
+    """Fit a flow to (n, 2) samples by maximum likelihood; returns the trained Flow.
+
+    The flow's network weights are initialized under ``seed`` and the minibatches are drawn
+    with it too, so the same call gives the same model. ``model.history`` is the loss
+    (mean negative log likelihood) per step.
+    """
+    x = as_points(samples, "samples").float()
+    if x.shape[0] < 2:
+        raise ValueError("need at least 2 samples to fit a flow")
+    torch.manual_seed(int(seed))  # the weight initialization
+    model = Flow(n_layers, hidden, depth, rotate, shift=x.mean(0), scale=x.std(0).clamp(min=1e-6))
+    model.history = train(
+        model,
+        lambda batch, g: -model.log_prob(batch).mean(),
+        x,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        progress=progress,
+        desc="flow",
+    )
+    return model
