@@ -1,8 +1,13 @@
 """Play + slider animations of trajectories over a target density.
 
 ``animate(traj)`` shows one trajectory, ``animate(chain, map, target=t)`` two side
-by side with one shared Play button and time slider. Returns an ipywidgets box
-(never a bare FigureWidget, whose text repr carries a random uid).
+by side with one shared Play button, time slider, speed control, Step and Reset.
+Each panel is one plotly FigureWidget: density heatmap and contours, particles
+(WebGL) with fading trails, marginal histograms against the true marginals, and a
+trace strip; for chains also the proposals of a few highlighted chains. Returns an
+ipywidgets box (never a bare FigureWidget, whose text repr carries a random uid).
+A panel lives in :mod:`genmod.anim_panel`, drawing primitives and the race
+statistics in :mod:`genmod.anim_layers`.
 """
 
 from __future__ import annotations
@@ -11,137 +16,214 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
+from genmod import anim_layers as L
 from genmod import plots
+from genmod.anim_panel import Panel
 from genmod.targets import Target
 from genmod.trajectory import Trajectory
 
 MAX_PARTICLES_DRAWN = 2000
-
-
-def _xy(traj: Trajectory, k: int, n: int):
-    pts = traj.at(k)[:n].detach().float().numpy()
-    return np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
+MIN_INTERVAL_MS = 60  # Play drops ticks faster than this; a slower frame only lags
 
 
 class Animation(W.VBox):
-    """The widget ``animate`` returns. ``.slider``, ``.play``, ``.figures`` are public,
-    so tests and notebooks can drive it from Python (``anim.slider.value = 10``)."""
+    """The widget ``animate`` returns: panels side by side, one Play/slider for all.
 
-    def __init__(
-        self,
-        trajectories: list[Trajectory],
-        target: Target | None,
-        height: int,
-        interval_ms: int,
-        max_points: int,
-    ):
-        if not trajectories:
-            raise ValueError("animate needs at least one trajectory")
-        for t in trajectories:
-            if not isinstance(t, Trajectory):
-                raise TypeError(f"expected Trajectory, got {type(t).__name__}")
-        self.trajectories = trajectories
-        self.target = target
+    Public: ``.play`` (ipywidgets.Play), ``.slider`` (IntSlider, the frame), ``.speed``
+    (ms per frame), ``.step_button``, ``.reset_button``, ``.exact_toggle`` (None without a
+    target), ``.figures`` (one FigureWidget per trajectory), ``.readouts`` (one HTML each),
+    ``.show_frame(k)`` (the frame entry point; the slider's observer calls it).
+    Drive it from Python: ``anim.slider.value = 10``.
+    """
+
+    def __init__(self, trajectories, target, opts: dict, align: str):
+        self.trajectories, self.target, self.align = trajectories, target, align
         self.n_frames = max(len(t) for t in trajectories)
-        self.n_drawn = [min(t.n_particles, max_points) for t in trajectories]
-        self.figures = [self._figure(t, n, height) for t, n in zip(trajectories, self.n_drawn)]
+        exact = dens = None
+        if target is not None:
+            exact = target.sample(min(opts["max_points"], 1000), seed=opts["seed"])
+            dens = L.density_layers(target, resolution=100, log=opts["log_density"])
+            q = L.Quality(target, seed=opts["seed"])
+            opts["quality_fn"] = q
+        self.panels = [Panel(t, target, opts, exact, dens) for t in trajectories]
+        self.figures = [p.fig for p in self.panels]
+        self.stats = opts["readout"]
+        last = self.n_frames - 1
         self.play = W.Play(
             value=0,
             min=0,
-            max=self.n_frames - 1,
+            max=last,
             step=1,
-            interval=max(60, int(interval_ms)),
+            interval=opts["interval"],
             description="Play",
+            show_repeat=False,
         )
         self.slider = W.IntSlider(
             value=0,
             min=0,
-            max=self.n_frames - 1,
+            max=last,
             description="frame",
             continuous_update=True,
-            layout=W.Layout(width="420px"),
+            layout=W.Layout(width="360px"),
         )
         self.speed = W.IntSlider(
-            value=self.play.interval,
-            min=60,
+            value=opts["interval"],
+            min=MIN_INTERVAL_MS,
             max=1000,
             step=20,
             description="ms/frame",
-            layout=W.Layout(width="300px"),
+            layout=W.Layout(width="260px"),
         )
-        W.jslink((self.play, "value"), (self.slider, "value"))
-        W.jslink((self.speed, "value"), (self.play, "interval"))
-        self.readout = W.HTML()
-        self.slider.observe(self._on_frame, names="value")
-        panels = W.HBox(self.figures)
-        super().__init__([panels, W.HBox([self.play, self.slider, self.speed]), self.readout])
+        W.jslink((self.play, "value"), (self.slider, "value"))  # browser-side: smooth playing
+        self.speed.observe(self._on_speed, names="value")
+        self.step_button = W.Button(
+            description="Step", tooltip="one frame forward", layout=W.Layout(width="64px")
+        )
+        self.reset_button = W.Button(
+            description="Reset", tooltip="stop and go to frame 0", layout=W.Layout(width="64px")
+        )
+        self.step_button.on_click(lambda _: self.step())
+        self.reset_button.on_click(lambda _: self.reset())
+        controls = [self.play, self.step_button, self.reset_button, self.slider, self.speed]
+        self.exact_toggle = None
+        if target is not None:
+            self.exact_toggle = W.ToggleButton(
+                value=False,
+                description="exact samples",
+                tooltip="overlay exact draws from the target",
+            )
+            self.exact_toggle.observe(self._on_exact, names="value")
+            controls.append(self.exact_toggle)
+        self.readouts = [W.HTML() for _ in self.panels]
+        self.slider.observe(lambda ch: self.show_frame(ch["new"]), names="value")
+        cols = [W.VBox([f, r]) for f, r in zip(self.figures, self.readouts)]
+        super().__init__([W.HBox(cols), W.HBox(controls, layout=W.Layout(flex_flow="row wrap"))])
         self.show_frame(0)
 
-    def _figure(self, traj: Trajectory, n: int, height: int) -> go.FigureWidget:
-        color = plots.COLORS["chain" if traj.kind == "chain" else "map"]
-        data = []
-        if self.target is not None:
-            data.append(plots.density_trace(self.target, resolution=80))
-        x, y = _xy(traj, 0, n)
-        data.append(
-            go.Scattergl(
-                x=x,
-                y=y,
-                mode="markers",
-                name=traj.label or traj.kind,
-                marker=dict(size=4, color=color, opacity=0.7),
-            )
-        )
-        fig = go.FigureWidget(data=data)
-        if self.target is not None:
-            (x0, x1), (y0, y1) = self.target.bounds
-            fig.update_xaxes(range=[x0, x1])
-            fig.update_yaxes(range=[y0, y1], scaleanchor="x")
-        plots.layout(
-            fig, height=height, width=height, showlegend=False, title=traj.label or traj.kind
-        )
-        return fig
-
-    def _frame_index(self, traj: Trajectory, k: int) -> int:
-        # trajectories of different lengths share one slider: map frame k proportionally
-        if self.n_frames == 1:
-            return 0
+    def frame_index(self, traj: Trajectory, k: int) -> int:
+        """Time index of ``traj`` shown at shared frame k (``align``: proportional or step)."""
+        k = max(0, min(int(k), self.n_frames - 1))
+        if self.align == "step" or self.n_frames == 1:
+            return min(k, len(traj) - 1)
         return round(k * (len(traj) - 1) / (self.n_frames - 1))
 
     def show_frame(self, k: int) -> None:
-        """Draw frame ``k`` (clamped to the valid range) in every panel."""
-        k = max(0, min(int(k), self.n_frames - 1))
-        notes = []
-        for traj, fig, n in zip(self.trajectories, self.figures, self.n_drawn):
-            j = self._frame_index(traj, k)
-            x, y = _xy(traj, j, n)
-            with fig.batch_update():
-                fig.data[-1].x, fig.data[-1].y = x, y
-            t = float(traj.times[j])
-            notes.append(f"<b>{traj.label or traj.kind}</b>: time {t:.3g} ({j + 1}/{len(traj)})")
-        self.readout.value = " &nbsp;|&nbsp; ".join(notes)
+        """Draw shared frame ``k`` (clamped to the valid range) in every panel."""
+        for p, r in zip(self.panels, self.readouts):
+            j = self.frame_index(p.traj, k)
+            p.update(j)
+            r.value = p.readout(j, self.stats)
 
-    def _on_frame(self, change) -> None:
-        self.show_frame(change["new"])
+    def step(self) -> None:
+        """One frame forward (stays at the last frame)."""
+        k = min(self.slider.value + 1, self.n_frames - 1)
+        self.play.value = k
+        self.slider.value = k
+
+    def reset(self) -> None:
+        """Stop playing and go back to frame 0."""
+        self.play.playing = False
+        self.play.value = 0
+        self.slider.value = 0
+
+    def _on_speed(self, change) -> None:
+        self.play.interval = max(MIN_INTERVAL_MS, int(change["new"]))
+
+    def _on_exact(self, change) -> None:
+        for p in self.panels:
+            p.fig.data[p.idx["exact"]].visible = bool(change["new"])
 
 
 def animate(
     *trajectories: Trajectory,
     target: Target | None = None,
-    height: int = 380,
+    size: int = 300,
     interval_ms: int = 100,
     max_points: int = MAX_PARTICLES_DRAWN,
+    highlight: int | list[int] = 3,
+    trail: int = 4,
+    trail_points: int = 300,
+    hist: str = "auto",
+    bins: int = 40,
+    readout: bool = True,
+    quality_points: int = 500,
+    burn_in: int | None = None,
+    align: str = "proportional",
+    log_density: bool = False,
+    seed: int = 0,
 ) -> Animation:
     """Animate one or more trajectories side by side with one Play button and slider.
 
     Parameters
     ----------
-    trajectories: Trajectory objects (chains or maps); their frames share the slider.
-    target: optional Target whose density is drawn under every panel.
-    interval_ms: time per frame while playing (at least 60 ms).
-    max_points: draw at most this many particles per panel.
+    trajectories: Trajectory objects (chains or maps), one panel each; their frames share
+        the slider (``align``).
+    target: optional Target drawn under every panel (density heatmap and contours); enables
+        the true marginals, the exact-samples toggle and the quality readout.
+    size: width in pixels of each panel's main plot.
+    interval_ms: time per frame while playing (clamped to >= 60 ms).
+    max_points: draw at most this many particles per panel (the first ones).
+    highlight: how many chains (the first ones), or which indices, get proposal arrows,
+        1- and 2-sigma proposal circles (RWM, MALA, ULA), the MALA drift, HMC momentum arrow
+        and leapfrog path, accept (green) / reject (red) rings, and a line in the trace strip.
+    trail: fading trail length in steps (0: none), drawn for the first ``trail_points``.
+    hist: marginal histograms of the "current" frame, or "cumulative" (every frame so far,
+        pooled); "auto": current with >= 50 particles, else cumulative.
+    readout: show distance / noise floor (with a target) and independent samples so far.
+    quality_points: the quality readout uses the first this many finite particles (<= 1000
+        keeps a frame cheap: about 4 ms at 500, 14 ms at 1000); cached per frame.
+    burn_in: steps dropped before counting a chain's independent samples (None: the first
+        half of the steps so far).
+    align: "proportional" maps the shared frame onto each trajectory's length (both end
+        together); "step": frame k is time index k of every trajectory (a short map
+        finishes early and waits: the honest race of steps).
+    log_density: shade log p instead of p (funnel).
+    seed: seed of the exact samples and of the quality reference draw.
+
+    Returns
+    -------
+    Animation (an ipywidgets VBox); ``show_frame(k)`` draws frame k.
     """
-    return Animation(list(trajectories), target, height, interval_ms, max_points)
+    trajectories = list(trajectories)
+    if not trajectories:
+        raise ValueError("animate needs at least one trajectory")
+    for t in trajectories:
+        if not isinstance(t, Trajectory):
+            raise TypeError(f"expected Trajectory, got {type(t).__name__}")
+    if target is not None and not isinstance(target, Target):
+        raise TypeError(f"target must be a genmod Target, got {type(target).__name__}")
+    if align not in ("proportional", "step"):
+        raise ValueError(f"align must be 'proportional' or 'step', got {align!r}")
+    if hist not in ("auto", "current", "cumulative"):
+        raise ValueError(f"hist must be 'auto', 'current' or 'cumulative', got {hist!r}")
+    for name, v, lo in (
+        ("size", size, 100),
+        ("max_points", max_points, 1),
+        ("bins", bins, 2),
+        ("quality_points", quality_points, 2),
+        ("trail", trail, 0),
+        ("trail_points", trail_points, 0),
+    ):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    if isinstance(highlight, int) and highlight < 0:
+        raise ValueError(f"highlight must be >= 0 or a list of indices, got {highlight!r}")
+    opts = dict(
+        size=size,
+        interval=max(MIN_INTERVAL_MS, int(interval_ms)),
+        max_points=max_points,
+        highlight=highlight,
+        trail=trail,
+        trail_points=min(trail_points, max_points),
+        hist=hist,
+        bins=bins,
+        readout=readout,
+        quality_points=min(quality_points, 1000),
+        burn_in=burn_in,
+        log_density=log_density,
+        seed=seed,
+    )
+    return Animation(trajectories, target, opts, align)
 
 
 def target_explorer(names: list[str] | None = None, n: int = 500, height: int = 420) -> W.VBox:
