@@ -1,0 +1,110 @@
+"""Exact log-likelihoods through the probability flow ODE (``sde.log_likelihood``).
+
+Along the ODE dx/dt = v(x, t) the log density obeys d/dt log p_t(x_t) = -div v(x_t, t)
+(the instantaneous change of variables, Chen et al. 2018), so for a point x at t = eps
+
+    log p_eps(x) = log p_T(x_T) + int_eps^T div v(x_t, t) dt,
+
+with log p_T replaced by the prior's log density (the prior-mismatch error, small when
+the SDE reaches its prior). In 2D the divergence is exact with two autograd passes;
+Hutchinson's estimator E[z^T (dv/dx) z] (Rademacher z, fixed along the path, one pass
+per probe) is what large models use, and with several probes we report its standard error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+
+from genmod import odes
+from genmod.reverse import ode_velocity
+from genmod.targets import as_points, generator
+
+
+class LogLikelihood(NamedTuple):
+    """logp: (n,) log density estimates; stderr: (n,) standard errors (0 when exact);
+    nfe: score evaluations (each with its autograd passes); x_T: (n, 2) end points."""
+
+    logp: torch.Tensor
+    stderr: torch.Tensor
+    nfe: int
+    x_T: torch.Tensor
+
+
+def _divergences(v: torch.Tensor, x: torch.Tensor, probes: torch.Tensor | None) -> torch.Tensor:
+    """(n, K) divergence values: K = 1 exact (trace of the 2x2 Jacobian), else one per probe."""
+    if probes is None:
+        rows = [
+            torch.autograd.grad(v[:, i].sum(), x, retain_graph=True, create_graph=False)[0][:, i]
+            for i in range(2)
+        ]
+        return (rows[0] + rows[1])[:, None]
+    out = []
+    for z in probes:  # z: (n, 2); z^T J z with one vector-Jacobian product
+        (vjp,) = torch.autograd.grad((v * z).sum(), x, retain_graph=True)
+        out.append((vjp * z).sum(1))
+    return torch.stack(out, 1)
+
+
+def log_likelihood(
+    score_fn: Callable,
+    an_sde,
+    x,
+    method: str = "exact",
+    n_probes: int = 8,
+    eps: float = 1e-3,
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    steps: int | None = None,
+    seed: int | None = 0,
+) -> LogLikelihood:
+    """log p_eps(x) of the model defined by score_fn, by integrating the PF-ODE from eps to T.
+
+    Parameters
+    ----------
+    score_fn: ``score_fn(x, t)``, differentiable in x (a ScoreModel, or sde.exact_score).
+    x: (n, 2) points.
+    method: "exact" divergence or "hutchinson" with ``n_probes`` Rademacher probes.
+    steps: None for the adaptive RK45 solver (rtol, atol), else that many RK4 steps.
+
+    Returns
+    -------
+    LogLikelihood(logp, stderr, nfe, x_T); for "hutchinson" logp is the mean over probes and
+    stderr the standard deviation over probes / sqrt(n_probes).
+    """
+    if method not in ("exact", "hutchinson"):
+        raise ValueError(f"method must be 'exact' or 'hutchinson', got {method!r}")
+    if method == "hutchinson" and (int(n_probes) != n_probes or n_probes < 2):
+        raise ValueError(f"n_probes must be an integer >= 2, got {n_probes!r}")
+    x = as_points(x).detach()
+    if x.shape[0] == 0:
+        raise ValueError("x is empty")
+    probes = None
+    if method == "hutchinson":
+        g = generator(seed)
+        probes = 2.0 * torch.randint(0, 2, (int(n_probes), *x.shape), generator=g) - 1.0
+        probes = probes.to(x.dtype)
+    velocity = ode_velocity(score_fn, an_sde)
+
+    def augmented(state, t):
+        with torch.enable_grad():
+            xt = state[:, :2].detach().requires_grad_(True)
+            v = velocity(xt, t)
+            div = _divergences(v, xt, probes)
+        return torch.cat([v.detach(), div.detach()], 1)
+
+    k = 1 if probes is None else int(n_probes)
+    state = torch.cat([x, torch.zeros(x.shape[0], k, dtype=x.dtype)], 1)
+    if steps is None:
+        states, _, nfe = odes.dopri5(augmented, state, eps, an_sde.T, rtol=rtol, atol=atol)
+    else:
+        states, _, nfe = odes.rk4(augmented, state, eps, an_sde.T, steps)
+    end = states[-1]
+    x_T, delta = end[:, :2], end[:, 2:]
+    per_probe = an_sde.prior_log_prob(x_T)[:, None] + delta
+    logp = per_probe.mean(1)
+    stderr = per_probe.std(1) / math.sqrt(k) if k > 1 else torch.zeros_like(logp)
+    return LogLikelihood(logp, stderr, nfe, x_T)
