@@ -174,6 +174,41 @@ def summary(traj: Trajectory, burn_in: int = 0) -> dict:
     return {k: (_sig(v) if isinstance(v, float) else v) for k, v in out.items()}
 
 
+def quality_over_time(traj: Trajectory, target, times) -> np.ndarray:
+    """Energy distance / noise floor of the cloud of chains at each time index in ``times``.
+
+    Burn-in made visible: far above 1 while the chains still remember their start,
+    about 1 once the cloud is distributed as the target. Returns (len(times),).
+    """
+    from genmod import metrics  # the metric module is only needed here
+
+    _check_chain(traj)
+    return np.array([metrics.quality(traj.at(int(k)), target, seed=0) for k in times])
+
+
+def step_size_sweep(
+    target,
+    method: str,
+    step_sizes,
+    n_chains: int = 100,
+    n_steps: int = 300,
+    seed: int = 0,
+    **options,
+) -> list[dict]:
+    """Acceptance and mixing across step sizes, chains started at exact samples.
+
+    Returns one :func:`summary` dict per step size, with its ``step_size`` added.
+    """
+    from genmod import mcmc
+
+    x0 = target.sample(n_chains, seed=seed + 1)
+    rows = []
+    for eps in step_sizes:
+        traj = mcmc.sample(target, method, n_chains, n_steps, eps, seed=seed, x0=x0, **options)
+        rows.append({"step_size": eps, **summary(traj)})
+    return rows
+
+
 def _sig(v: float, digits: int = 3) -> float:
     """Round to ``digits`` significant digits (keeps nan and inf)."""
     if not np.isfinite(v) or v == 0:

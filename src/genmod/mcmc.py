@@ -288,8 +288,8 @@ def sample(
     (n_steps, n_chains, 2), the gradient term (eps^2 / 2) score(x) of each proposal
     (the proposal is N(x + drift, eps^2 I); an overflowing drift is stored as 0);
     HMC: ``n_leapfrog``, ``momenta`` (n_steps, n_chains, 2) initial momenta and, if stored,
-    ``paths``
-    (n_steps, n_leapfrog + 1, n_chains, 2) leapfrog positions (paths[k, 0] = xs[k]).
+    ``paths`` (n_steps, n_leapfrog + 1, n_chains, 2) leapfrog positions (paths[k, 0] = xs[k],
+    paths[k, -1] = proposals[k]).
     """
     n, n_steps, eps, n_leap = _check(method, n_chains, n_steps, step_size, method_options)
     if target is None and method != "ula":
