@@ -1,0 +1,102 @@
+"""Every notebook, run in JupyterLab in a real (headless) browser: nbval runs kernels, not the
+browser, so a widget or figure that never renders would pass it. This test does not.
+
+Per notebook in notebooks/ (globbed, so new notebooks are covered automatically): open it in
+JupyterLab, wait for its kernel, run all cells, and require no error output, every plotly figure
+drawn (SVG and traces, or a WebGL canvas), every widget rendered, and in every animation widget
+Play and a slider step moving the plotted points. Screenshots: tests/artifacts/browser/.
+
+Needs Debian's Chromium (/usr/bin/chromium) and the playwright package (never a downloaded
+browser). Without them the tests skip locally and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import browser_support as bs  # tests/ is on sys.path (pytest rootdir-relative import)
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
+NOTEBOOK_TIMEOUT_S = 300  # one notebook: open, kernel, run all, render (about 30-60 s unloaded)
+
+pytestmark = pytest.mark.browser
+
+
+def _unavailable() -> None:
+    reason = bs.missing_requirements()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    _unavailable()
+    with bs.JupyterLab(ROOT, ARTIFACTS / "jupyter-lab.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="genmod-chromium-") as profile:
+        with sync_playwright() as p:
+            context = bs.open_browser(p, Path(profile))
+            yield context
+            context.close()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.timeout(NOTEBOOK_TIMEOUT_S + 180)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_in_jupyterlab(notebook: Path, lab, browser):
+    before = digest(notebook)
+    page = browser.new_page()
+    try:
+        rel = notebook.relative_to(ROOT).as_posix()
+        result = bs.run_notebook(page, lab, rel, timeout_s=NOTEBOOK_TIMEOUT_S)
+        bs.check_animations(page, result)
+        tiles = bs.screenshot_tiles(page, ARTIFACTS, notebook.stem)
+        summary = {
+            "notebook": rel,
+            "run_seconds": round(result.seconds, 1),
+            "plotly_outputs": result.report["plotlyOutputs"],
+            "widget_outputs": result.report["widgetOutputs"],
+            "figures_in_widgets": sum(len(w.get("plots", [])) for w in result.report["widgets"]),
+            "animations": result.animations,
+            "console_errors": result.console_errors[:20],
+            "screenshots": [t.name for t in tiles],
+        }
+        (ARTIFACTS / f"{notebook.stem}.json").write_text(json.dumps(summary, indent=1))
+        print(json.dumps(summary))
+        problems = result.problems()
+        assert not problems, f"{rel} in JupyterLab:\n" + "\n".join(problems)
+    except Exception:
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{notebook.stem}-failure.png"))
+        except Exception:  # noqa: BLE001 (best effort: the page may be gone)
+            pass
+        raise
+    finally:
+        try:
+            bs.shutdown_kernels(page)
+        finally:
+            page.close()
+    assert digest(notebook) == before, f"{notebook.name} was rewritten by the browser session"
+
+
+def test_notebooks_found():
+    assert NOTEBOOKS, "no notebooks/*.ipynb to run"
