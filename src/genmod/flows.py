@@ -47,17 +47,15 @@ class AffineCoupling(nn.Module):
         """z-side -> x-side. Returns (y, log|det dy/dx|) with shapes (n, 2), (n,)."""
         a, b = self.keep, 1 - self.keep
         s, t = self._st(x[:, a : a + 1])
-        y = x.clone()
-        y[:, b] = x[:, b] * torch.exp(s) + t
-        return y, s
+        yb = x[:, b] * torch.exp(s) + t
+        return torch.stack([x[:, 0], yb] if b == 1 else [yb, x[:, 1]], 1), s
 
     def inverse(self, y):
         """x-side -> z-side. Returns (x, log|det dx/dy|)."""
         a, b = self.keep, 1 - self.keep
         s, t = self._st(y[:, a : a + 1])
-        x = y.clone()
-        x[:, b] = (y[:, b] - t) * torch.exp(-s)
-        return x, -s
+        xb = (y[:, b] - t) * torch.exp(-s)
+        return torch.stack([y[:, 0], xb] if b == 1 else [xb, y[:, 1]], 1), -s
 
 
 class Rotation(nn.Module):
@@ -176,7 +174,7 @@ def fit(
     hidden: int = 64,
     depth: int = 2,
     batch_size: int = 512,
-    lr: float = 3e-3,
+    lr: float = 5e-3,
     rotate: bool = True,
     progress: bool = True,
 ) -> Flow:

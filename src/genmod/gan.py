@@ -83,10 +83,13 @@ class GAN(nn.Module):
 def latent_grid(latent_dim: int, lines: int = 9, points: int = 40, extent: float = 2.5):
     """Lines of a square grid in the first two latent coordinates (the others 0).
 
-    Returns (2 * lines, points, latent_dim): horizontal lines, then vertical ones.
+    Returns (2 * lines, points, latent_dim): horizontal lines, then vertical ones
+    ((1, points, 1) for a 1D latent).
     """
     t = torch.linspace(-extent, extent, points)
     c = torch.linspace(-extent, extent, lines)
+    if latent_dim == 1:  # a 1D latent space is one line
+        return t[None, :, None]
     z = torch.zeros(2 * lines, points, latent_dim)
     z[:lines, :, 0], z[:lines, :, 1] = t[None, :], c[:, None]
     z[lines:, :, 0], z[lines:, :, 1] = c[:, None], t[None, :]
@@ -113,6 +116,7 @@ def fit(
     depth: int = 3,
     batch_size: int = 256,
     lr: float = 1e-3,
+    lr_g: float | None = None,
     grad_penalty: float = 0.0,
     instance_noise: float = 0.0,
     snapshot_every: int = 100,
@@ -125,6 +129,9 @@ def fit(
 
     Parameters
     ----------
+    lr: Adam learning rate of the discriminator, and of the generator unless ``lr_g`` is set
+        (a generator much faster than its critic chases the critic's current favourite
+        spot: a recipe for mode collapse).
     grad_penalty: weight gamma of the R1 penalty gamma/2 * E|grad_x D(x_real)|^2 (0: off).
     instance_noise: std (in standardized units) of Gaussian noise added to real and fake
         points seen by D, annealed linearly to 0 over training (0: off).
@@ -135,7 +142,8 @@ def fit(
     """
     data = as_points(samples, "samples").float()
     steps, batch_size = check_n(steps), check_n(batch_size)
-    if not (lr > 0 and math.isfinite(lr)) or grad_penalty < 0 or instance_noise < 0:
+    lrs_ok = all(v > 0 and math.isfinite(v) for v in (lr, lr_g or lr))
+    if not lrs_ok or grad_penalty < 0 or instance_noise < 0:
         raise ValueError("lr must be > 0, grad_penalty and instance_noise >= 0")
     torch.manual_seed(int(seed))  # weight initialization
     shift, scale = data.mean(0), data.std(0).clamp(min=1e-6)
@@ -157,7 +165,7 @@ def fit(
     # alternates two optimizers on two opposing losses. Same ingredients (Adam, a seeded
     # generator, tqdm), written out here.
     opt_d = torch.optim.Adam(model.D.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(model.G.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(model.G.parameters(), lr=lr_g or lr, betas=(0.5, 0.999))
     bar = tqdm(range(steps), desc="GAN", disable=not progress, mininterval=0.5)
     for step in bar:
         if snapshot_every and step % snapshot_every == 0:
