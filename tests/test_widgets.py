@@ -134,8 +134,10 @@ def test_step_reset_speed_and_clamping(gauss):
     assert anim.slider.value == 10
     anim.reset_button.click()
     assert anim.slider.value == 0 and anim.play.value == 0 and not anim.play.playing
-    anim.show_frame(10_000)  # clamped, no error
+    anim.show_frame(10_000)  # clamped, no error, controls follow
+    assert anim.slider.value == 10 and anim.play.value == 10
     anim.show_frame(-5)
+    assert anim.slider.value == 0
     anim.exact_toggle.value = True
     assert anim.figures[0].data[anim.panels[0].idx["exact"]].visible is True
 
@@ -169,16 +171,23 @@ def test_readouts_quality_and_independent_samples(gauss):
     assert j in p.q_cache
 
 
-def test_independent_samples_iid_vs_sticky():
+def test_independent_samples_iid_sticky_and_unmixed():
     g = torch.Generator().manual_seed(0)
     iid = torch.randn(201, 40, 2, generator=g).numpy()
-    n, tau = anim_layers.independent_samples(iid, 200, burn_in=0)
-    assert 0.7 * 40 * 200 < n <= 40 * 200 and 0.9 < tau < 1.4
+    n, tau, rhat = anim_layers.independent_samples(iid, 200, burn_in=0)
+    assert 0.7 * 40 * 200 < n <= 40 * 200 and 0.9 < tau < 1.4 and rhat < 1.05
     sticky = np.repeat(iid[::10], 10, axis=0)[:201]  # each value held 10 steps: tau ~ 10
-    n2, tau2 = anim_layers.independent_samples(sticky, 200, burn_in=0)
-    assert 6 < tau2 < 15
-    n3, tau3 = anim_layers.independent_samples(iid, 2)  # too few kept steps
+    n2, tau2, _ = anim_layers.independent_samples(sticky, 200, burn_in=0)
+    assert 6 < tau2 < 15 and n2 < n / 5
+    # default burn-in drops the first half: 100 kept steps
+    assert anim_layers.independent_samples(iid, 200).count <= 40 * 100
+    n3, tau3, _ = anim_layers.independent_samples(iid, 5)  # too few kept steps
     assert n3 == 0 and math.isnan(tau3)
+    apart = iid + np.where(np.arange(40) < 20, -5.0, 5.0)[None, :, None]  # two unmixed groups
+    n4, _, rhat4 = anim_layers.independent_samples(apart, 200)
+    assert n4 == 0 and rhat4 > 1.1
+    one = anim_layers.independent_samples(iid[:, :1], 200, burn_in=0)  # one chain: split R-hat
+    assert 100 < one.count <= 200 and math.isfinite(one.rhat)
 
 
 def test_marginals_integrate_to_one(gauss):

@@ -9,6 +9,7 @@ proposal ellipses and arrows, marginal densities, and the race readout
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -146,19 +147,34 @@ def _mean_dist(x: torch.Tensor, y: torch.Tensor) -> float:
     return float(torch.cdist(x, y, compute_mode="donot_use_mm_for_euclid_dist").mean())
 
 
+#: chains whose rank R-hat exceeds this have not mixed: their draws count as 0 samples
+RHAT_MAX = 1.1
+#: fewer kept steps than this give no usable autocorrelation estimate
+MIN_KEPT = 10
+
+
+class Independent(NamedTuple):
+    """Independent samples so far: ``count``, autocorrelation time ``tau``, worst ``rhat``."""
+
+    count: float
+    tau: float
+    rhat: float
+
+
 def independent_samples(
     xs: np.ndarray, k: int, burn_in: int | None = None, max_chains: int = 64, max_draws: int = 500
-) -> tuple[float, float]:
-    """Independent samples a set of chains holds after step ``k``, and the autocorrelation time.
+) -> Independent:
+    """How many independent samples a set of chains holds after step ``k``.
 
     count = n_chains * (k - burn_in) / tau, where tau = n_chains * n_kept / ESS is the
-    integrated autocorrelation time of the kept steps burn_in + 1..k, ESS the bulk effective
-    sample size (arviz_stats) of the worse of the two coordinates.
-    Estimated on at most ``max_chains`` chains and ``max_draws`` draws (thinned evenly),
-    then scaled to all chains; capped at n_chains * n_kept.
+    integrated autocorrelation time of the kept steps burn_in + 1..k and ESS the bulk
+    effective sample size (arviz_stats) of the worse coordinate, capped at n_chains * n_kept.
+    The count is 0 while the chains have not mixed (rank R-hat of either coordinate above
+    ``RHAT_MAX``) or fewer than ``MIN_KEPT`` steps are kept (no usable estimate).
+    Estimated on at most ``max_chains`` chains and ``max_draws`` draws (thinned evenly; a
+    lower bound when the stride exceeds tau), then scaled to all chains.
 
     xs: (n_times, n_chains, 2); burn_in: steps dropped (None: the first half of 0..k).
-    Returns (count, tau); (0.0, nan) when fewer than 4 steps are kept.
     """
     from arviz_stats.base import array_stats
 
@@ -166,23 +182,24 @@ def independent_samples(
     burn = k // 2 if burn_in is None else max(0, int(burn_in))
     kept = xs[burn + 1 : k + 1]
     n_kept, n_chains = kept.shape[0], kept.shape[1]
-    if n_kept < 4:
-        return 0.0, math.nan
+    none = Independent(0.0, math.nan, math.nan)
+    if n_kept < MIN_KEPT:
+        return none
     sub = kept[:: max(1, math.ceil(n_kept / max_draws)), :max_chains]
     sub = sub[:, finite_rows(sub).all(0)]
     if sub.shape[1] == 0 or sub.shape[0] < 4:
-        return 0.0, math.nan
+        return none
     draws = np.ascontiguousarray(sub.transpose(1, 0, 2), dtype=np.float64)  # (chain, draw, 2)
-    ess = []
+    ess, rhat = [], []
     for d in range(2):
-        e = float(array_stats.ess(draws[..., d], chain_axis=0, draw_axis=1, method="bulk"))
-        if math.isfinite(e):
-            ess.append(e)
-    if not ess:
-        return 0.0, math.nan
-    # ESS of evenly thinned draws stands for the whole window (a lower bound when the
-    # thinning stride exceeds tau)
-    count = min(min(ess) * n_chains / sub.shape[1], n_chains * n_kept)
-    count = max(count, 0.0)
+        v = draws[..., d]
+        ess.append(float(array_stats.ess(v, chain_axis=0, draw_axis=1, method="bulk")))
+        if v.shape[0] == 1:  # one chain: R-hat of its two halves
+            h = v.shape[1] // 2
+            v = np.stack([v[0, :h], v[0, h : 2 * h]])
+        rhat.append(float(array_stats.rhat(v, chain_axis=0, draw_axis=1)))
+    if not all(map(math.isfinite, ess + rhat)):
+        return none
+    count = max(0.0, min(min(ess) * n_chains / sub.shape[1], n_chains * n_kept))
     tau = n_chains * n_kept / count if count > 0 else math.inf
-    return count, tau
+    return Independent(count if max(rhat) <= RHAT_MAX else 0.0, tau, max(rhat))

@@ -29,7 +29,8 @@ TIP_N = (
     "independent samples so far. Map: 0 until the last frame, then one per particle. "
     "Chains: n_chains * (k - burn_in) / tau, tau the integrated autocorrelation time "
     "(bulk ESS, arviz-stats, worse coordinate) of the kept steps; burn_in: the first half "
-    "of the steps so far unless given"
+    "of the steps so far unless given; 0 while the chains have not mixed (rank R-hat > 1.1) "
+    "or fewer than 10 steps are kept"
 )
 _EMPTY = np.empty(0, dtype=np.float32)
 _NO_PTS = np.zeros((0, 2), dtype=np.float32)
@@ -121,7 +122,7 @@ class Panel:
             ("current" if traj.n_particles >= 50 else "cumulative") if hist == "auto" else hist
         )
         self.q_cache: dict[int, float] = {}
-        self.n_cache: dict[int, tuple[float, float]] = {}
+        self.n_cache: dict[int, L.Independent] = {}
         self.fig = self._figure(exact, dens)
 
     # ---- building --------------------------------------------------------------------------
@@ -138,7 +139,7 @@ class Panel:
         color = plots.COLORS["chain" if self.chain else "map"]
         (x0, x1), (y0, y1) = self._bounds()
         self.edges = [np.linspace(x0, x1, o["bins"] + 1), np.linspace(y0, y1, o["bins"] + 1)]
-        centers = [((e[1:] + e[:-1]) / 2).astype(np.float32) for e in self.edges]
+        self.centers = centers = [((e[1:] + e[:-1]) / 2).astype(np.float32) for e in self.edges]
         if self.hist == "cumulative":
             self.cum = [self._cumulative(d) for d in range(2)]
         idx, data = {}, []
@@ -306,7 +307,9 @@ class Panel:
             seg = L.segments(P[j - a, :m], P[j - a + 1, :m]) if j - a >= 0 else _NO_PTS
             ch[ix[f"trail{a}"]] = _xy(seg)
         hx, hy = self._hist(j, cur)
-        ch[ix["hist_x"]], ch[ix["hist_y"]] = {"y": hx}, {"x": hy}
+        # send both coordinates: a partial restyle lost the bar positions in JupyterLab
+        ch[ix["hist_x"]] = {"x": self.centers[0], "y": hx}
+        ch[ix["hist_y"]] = {"x": hy, "y": self.centers[1]}
         ch[ix["highlight"]] = _xy(self.H[j])
         if self.props is not None:
             self._proposals(j, ch)
@@ -377,7 +380,10 @@ class Panel:
             )
         if stats:
             n_ind = self.independent(j)
-            bits.append(f'<span title="{TIP_N}">independent samples <b>{n_ind:,.0f}</b></span>')
+            tip = TIP_N
+            if self.chain and j in self.n_cache and math.isfinite(self.n_cache[j].rhat):
+                tip += f" (now: tau {self.n_cache[j].tau:.3g}, R-hat {self.n_cache[j].rhat:.3g})"
+            bits.append(f'<span title="{tip}">independent samples <b>{n_ind:,.0f}</b></span>')
         return " &middot; ".join(bits)
 
     def quality(self, j: int) -> float:
@@ -393,4 +399,4 @@ class Panel:
             return float(self.traj.n_particles) if j == len(self.traj) - 1 else 0.0
         if j not in self.n_cache:
             self.n_cache[j] = L.independent_samples(self.xs, j, self.o["burn_in"])
-        return self.n_cache[j][0]
+        return self.n_cache[j].count

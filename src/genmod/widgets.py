@@ -108,7 +108,15 @@ class Animation(W.VBox):
         return round(k * (len(traj) - 1) / (self.n_frames - 1))
 
     def show_frame(self, k: int) -> None:
-        """Draw shared frame ``k`` (clamped to the valid range) in every panel."""
+        """Draw shared frame ``k`` (clamped to the valid range) in every panel.
+
+        Also moves the slider (and Play) to k, so the controls agree with the picture.
+        """
+        k = max(0, min(int(k), self.n_frames - 1))
+        if self.slider.value != k:
+            self.play.value = k
+            self.slider.value = k  # its observer calls show_frame(k) again and draws
+            return
         for p, r in zip(self.panels, self.readouts):
             j = self.frame_index(p.traj, k)
             p.update(j)
