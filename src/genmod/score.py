@@ -147,7 +147,7 @@ def fit(
     sigmas=None,
     steps: int = 3000,
     batch_size: int = 512,
-    lr: float = 3e-3,
+    lr: float = 1e-2,
     hidden: int = 128,
     depth: int = 3,
     seed: int = 0,
@@ -162,7 +162,7 @@ def fit(
         ``sigmas``, a level drawn uniformly per sample, sigma^2-weighted) or ``"ssm"``
         (sliced score matching on the clean data).
     sigmas: the ladder for ``"ladder"`` (default: geometric, 10 levels from the largest
-        pairwise distance of the data down to 0.01).
+        pairwise distance of the data down to 0.05, well below the toys' own noise).
 
     Returns
     -------
@@ -173,7 +173,7 @@ def fit(
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     if method == "ladder":
         if sigmas is None:
-            sigmas = geometric_sigmas(max_pairwise_distance(x), 0.01, 10)
+            sigmas = geometric_sigmas(max_pairwise_distance(x), 0.05, 10)
         model = ScoreNet(sigmas=sigmas, hidden=hidden, depth=depth, seed=seed)
         levels = model.sigmas
 
@@ -202,7 +202,7 @@ def annealed_langevin(
     sigmas,
     x0,
     n_steps: int = 100,
-    eps: float = 2e-5,
+    eps: float | None = None,
     seed: int = 0,
     denoise: bool = True,
     label: str = "annealed Langevin",
@@ -219,7 +219,8 @@ def annealed_langevin(
     sigmas: (L,) decreasing noise levels (see :func:`geometric_sigmas`).
     x0: (n, 2) starting points (e.g. uniform over the plot box).
     eps: step size at the smallest level (alpha in Song & Ermon's update
-        x + alpha/2 s + sqrt(alpha) z).
+        x + alpha/2 s + sqrt(alpha) z). None: 0.2 sigma_L^2, so alpha_i / sigma_i^2 = 0.2 at
+        every level (their eps = 2e-5 at sigma_L = 0.01).
     denoise: finish with one Tweedie step x + sigma_L^2 s(x, sigma_L) (Song & Ermon 2020),
         which removes the last level's noise; appended as the final frame.
 
@@ -234,6 +235,8 @@ def annealed_langevin(
     sig = torch.as_tensor(sigmas, dtype=torch.float64).reshape(-1)
     if len(sig) == 0 or (sig <= 0).any() or not torch.isfinite(sig).all():
         raise ValueError("sigmas must be a non-empty list of positive numbers")
+    if eps is None:
+        eps = 0.2 * float(sig[-1]) ** 2
     if not (eps > 0 and math.isfinite(eps)):
         raise ValueError(f"eps must be a positive number, got {eps}")
     n_steps = check_n(n_steps)
@@ -286,3 +289,45 @@ def uniform_box(bounds, n: int, seed: int = 0) -> torch.Tensor:
     (x0, x1), (y0, y1) = bounds
     u = torch.rand(n, 2, generator=generator(seed))
     return torch.stack([x0 + (x1 - x0) * u[:, 0], y0 + (y1 - y0) * u[:, 1]], 1)
+
+
+def region_errors(
+    score_fn: ScoreFn, exact, bounds=None, resolution: int = 100, high: float = 0.1, low=1e-4
+) -> dict[str, float]:
+    """Relative score error where the density is high and where it is low, on a grid.
+
+    Relative error over a region R: sqrt(sum_R |s - s*|^2 / sum_R |s*|^2), with s* the
+    exact score of ``exact`` (e.g. ``mixture.perturbed(sigma)``). High: grid points with
+    p > ``high`` * max p; low: p < ``low`` * max p (inside ``bounds``, default exact.bounds).
+
+    Returns
+    -------
+    dict with ``high`` and ``low`` (relative errors) and ``frac_low`` (share of the box
+    that is low density).
+    """
+    from genmod.targets import grid
+
+    _, _, pts, _ = grid(bounds or exact.bounds, resolution, dtype=torch.float32)
+    with torch.no_grad():
+        lp = exact.log_prob(pts).double()
+        s_true = exact.score(pts).double()
+        diff = torch.as_tensor(score_fn(pts)).double() - s_true
+    rel = lp - lp.max()
+    out = {}
+    for name, mask in (("high", rel > math.log(high)), ("low", rel < math.log(low))):
+        if not mask.any():
+            raise ValueError(f"no grid point in the {name}-density region; widen the bounds")
+        err = (diff[mask] ** 2).sum() / (s_true[mask] ** 2).sum()
+        out[name] = float(err.sqrt())
+    out["frac_low"] = float((rel < math.log(low)).double().mean())
+    return out
+
+
+def mode_weights(x, mixture) -> torch.Tensor:
+    """Share of points nearest (by responsibility) to each component of ``mixture``. -> (k,)
+
+    For well-separated modes this estimates the weight a sampler gives each mode.
+    """
+    x = as_points(x, "x")
+    k = mixture.responsibilities(x).argmax(1)
+    return torch.bincount(k, minlength=len(mixture.weights)).double() / x.shape[0]

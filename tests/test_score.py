@@ -1,0 +1,199 @@
+"""Score models and (annealed) Langevin: closed-form checks, then the claims of notebooks 04-05.
+
+Trained models are built once per module (fixtures); every run has a fixed seed. Margins are
+stated next to each threshold (measured values in comments, torch 2.13 CPU, one thread).
+"""
+
+import math
+
+import pytest
+import torch
+
+from genmod import mcmc, metrics, score, targets
+from genmod.trajectory import Trajectory
+
+N = 2000  # particles for every sampler test (weight standard error ~0.009 at w = 0.2)
+
+
+class Fixed(torch.nn.Module):
+    """A 'model' that returns a given score function (for loss tests)."""
+
+    conditional = False
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x, sigma=None):
+        return self.fn(x)
+
+
+# ---------- closed-form and API checks (fast) ----------
+
+
+def test_geometric_sigmas():
+    s = score.geometric_sigmas(10.0, 0.1, 5)
+    assert s.shape == (5,)
+    assert math.isclose(float(s[0]), 10.0, rel_tol=1e-6)
+    assert math.isclose(float(s[-1]), 0.1, rel_tol=1e-6)
+    ratios = s[:-1] / s[1:]
+    assert torch.allclose(ratios, ratios[0].expand(4), rtol=1e-5)
+    for bad in [(0.1, 10.0, 5), (10.0, 0.0, 5), (10.0, 0.1, 0)]:
+        with pytest.raises(ValueError):
+            score.geometric_sigmas(*bad)
+
+
+def test_max_pairwise_distance():
+    x = torch.tensor([[0.0, 0.0], [3.0, 4.0], [1.0, 1.0]])
+    assert score.max_pairwise_distance(x) == pytest.approx(5.0)
+
+
+def test_dsm_loss_is_minimized_by_the_exact_perturbed_score():
+    # E|sigma s(x~) + z|^2 / 2 is smallest at s = grad log p_sigma (Vincent 2011)
+    t = targets.get("eight_gaussians")
+    sigma = 0.5
+    p = t.perturbed(sigma)
+    x = t.sample(20000, seed=3)
+    losses = {}
+    for a in (0.8, 1.0, 1.25):
+        model = Fixed(lambda y, a=a: a * p.score(y).float())
+        g = torch.Generator().manual_seed(0)
+        losses[a] = float(score.dsm_loss(model, x, sigma, g))
+    assert losses[1.0] < losses[0.8] and losses[1.0] < losses[1.25]
+
+
+def test_ssm_loss_closed_form_on_a_gaussian():
+    # s(x) = -a x on N(0, I): E[v^T grad(v^T s) + (v^T s)^2 / 2] = -2a + a^2, minimal at a = 1
+    x = targets.get("gaussian").sample(50000, seed=0)
+    for a in (0.5, 1.0, 2.0):
+        g = torch.Generator().manual_seed(1)
+        loss = float(score.ssm_loss(Fixed(lambda y, a=a: -a * y), x, g).detach())
+        assert loss == pytest.approx(-2 * a + a * a, abs=0.1)  # standard error <= 0.025
+
+
+def test_ssm_fit_learns_a_gaussian_score():
+    t = targets.get("gaussian")
+    model = score.fit(t.sample(5000, seed=1), "ssm", steps=400, progress=False, hidden=32, depth=2)
+    err = score.region_errors(model.score, t, bounds=((-2, 2), (-2, 2)), high=0.1, low=0.3)
+    assert err["high"] < 0.25  # measured ~0.1
+
+
+def test_bad_input():
+    x = torch.zeros(10, 2)
+    with pytest.raises(ValueError, match="unknown method"):
+        score.fit(x, "nope")
+    with pytest.raises(ValueError):
+        score.ScoreNet(sigma=-1.0)
+    with pytest.raises(ValueError, match="noise-conditional"):
+        score.ScoreNet(sigmas=[1.0, 0.1])(x)
+    with pytest.raises(ValueError):
+        score.fit(torch.zeros(10, 3), "dsm")
+    with pytest.raises(ValueError):
+        score.annealed_langevin(lambda y, s: -y, [1.0, 0.1], x, eps=-1.0)
+    with pytest.raises(ValueError):
+        score.annealed_langevin(lambda y, s: -y, [], x)
+    with pytest.raises(ValueError):
+        score.annealed_langevin(lambda y, s: -y, [1.0], x, n_steps=0)
+
+
+def test_annealed_langevin_trajectory_shape_and_seed():
+    sig = score.geometric_sigmas(2.0, 0.1, 4)
+    x0 = score.uniform_box(((-3, 3), (-3, 3)), 50, seed=0)
+    gauss = lambda y, s: -y / (1 + s**2)  # noqa: E731  (N(0, I) perturbed by sigma)
+    a = score.annealed_langevin(gauss, sig, x0, n_steps=5, seed=1)
+    b = score.annealed_langevin(gauss, sig, x0, n_steps=5, seed=1)
+    assert isinstance(a, Trajectory) and a.kind == "map"
+    assert a.xs.shape == (1 + 4 * 5 + 1, 50, 2)  # start, 5 steps per level, denoised frame
+    assert torch.equal(a.xs, b.xs)
+    assert a.extras["sigma"].shape == (a.n_times,)
+    assert (a.extras["sigma"][:-1].diff() <= 0).all() and a.extras["sigma"][-1] == 0
+    assert torch.allclose(a.extras["step_size"] / sig.float() ** 2, torch.tensor(0.2), rtol=1e-5)
+
+
+def test_mode_weights():
+    t = targets.get("separated_mixture")
+    w = score.mode_weights(t.sample(N, seed=0), t)
+    assert float(w.sum()) == pytest.approx(1.0)
+    assert abs(float(w[0]) - 0.2) < 0.03  # exact draws: standard error 0.009
+
+
+# ---------- pitfall (b): Langevin with the exact score gets the weights wrong ----------
+
+
+@pytest.fixture(scope="module")
+def separated():
+    t = targets.get("separated_mixture")
+    return t, score.uniform_box(t.bounds, N, seed=0)
+
+
+def _within_mode_std(x, t):
+    k = t.responsibilities(x).argmax(1)
+    centred = x.double() - t.means[k]
+    return float(centred.pow(2).mean().sqrt())
+
+
+def test_exact_score_langevin_gets_the_weight_wrong_mala_too(separated):
+    t, x0 = separated
+    runs = {}
+    for method, eps in (("ula", 0.5), ("ula", 1.2), ("mala", 1.2)):
+        tr = mcmc.sample(t, method, n_chains=N, n_steps=500, step_size=eps, seed=1, x0=x0)
+        runs[method, eps] = tr.final()
+    for x in runs.values():
+        # true 0.2; from a uniform start each chain stays in its basin: ~0.5 (off by > 0.15)
+        assert float(score.mode_weights(x, t)[0]) > 0.35
+    # ULA's step-size bias inflates each mode (std 1/sqrt(1 - eps^2/4) = 1.25 at eps = 1.2);
+    # MALA's accept/reject removes it: what remains wrong in MALA's weights is mixing
+    assert _within_mode_std(runs["ula", 1.2], t) > 1.15  # measured ~1.28
+    assert abs(_within_mode_std(runs["mala", 1.2], t) - 1.0) < 0.06  # measured ~0.99
+    assert abs(_within_mode_std(runs["ula", 0.5], t) - 1.0) < 0.06  # bias 1.03 at eps = 0.5
+
+
+def test_annealed_langevin_with_exact_scores_recovers_the_weight(separated):
+    t, x0 = separated
+    sig = score.geometric_sigmas(score.max_pairwise_distance(t.sample(N, seed=1)), 0.05, 10)
+    tr = score.annealed_langevin(lambda x, s: t.perturbed(s).score(x), sig, x0, seed=0)
+    w = float(score.mode_weights(tr.final(), t)[0])
+    assert abs(w - 0.2) < 0.05  # measured ~0.22
+
+
+# ---------- learned scores ----------
+
+
+@pytest.fixture(scope="module")
+def moons_dsm():
+    t = targets.get("two_moons")
+    model = score.fit(t.sample(10000, seed=1), "dsm", sigma=0.2, steps=2000, progress=False)
+    return t, model
+
+
+def test_dsm_matches_where_data_is_and_fails_where_it_is_rare(moons_dsm):
+    t, model = moons_dsm
+    err = score.region_errors(model.score, t.perturbed(0.2))
+    assert err["high"] < 0.2  # p_sigma > 10% of its peak
+    assert err["low"] > 2 * err["high"]  # p_sigma < 0.01% of its peak: the contrast
+
+
+@pytest.fixture(scope="module")
+def ladder_models():
+    out = {}
+    for name in ("separated_mixture", "two_moons", "eight_gaussians"):
+        t = targets.get(name)
+        out[name] = (t, score.fit(t.sample(10000, seed=1), "ladder", steps=2000, progress=False))
+    return out
+
+
+def test_learned_noise_conditional_score_recovers_the_weight(ladder_models, separated):
+    t, model = ladder_models["separated_mixture"]
+    _, x0 = separated
+    tr = score.annealed_langevin(model.score, model.sigmas, x0, seed=0)
+    w = float(score.mode_weights(tr.final(), t)[0])
+    assert abs(w - 0.2) < 0.08
+
+
+@pytest.mark.parametrize("name", ["two_moons", "eight_gaussians"])
+def test_annealed_langevin_learned_quality(ladder_models, name):
+    t, model = ladder_models[name]
+    x0 = score.uniform_box(t.bounds, N, seed=0)
+    tr = score.annealed_langevin(model.score, model.sigmas, x0, seed=0)
+    q = metrics.quality(tr.final(), t)
+    assert q <= 2.0
