@@ -228,20 +228,22 @@ class ScoreModel(nn.Module):
         return -self.net(x, t)
 
 
-def dsm_loss(model: ScoreModel, weighting: str = "sigma2", eps: float = EPS):
+def dsm_loss(model: ScoreModel, weighting: str = "sigma2", eps: float = EPS, t_power: float = 1.0):
     """Time-dependent denoising score matching loss, ``loss_fn(x0, generator)`` for fit.
 
     E_t lambda(t) E |s(x_t, t) + z / sigma_t|^2 with t ~ U(eps, T), x_t = alpha_t x0 + sigma_t z.
     ``weighting="sigma2"``: lambda = sigma_t^2 (the usual one; = |net + z|^2, noise
     prediction); ``"likelihood"``: lambda = g(t)^2, which makes the loss a bound on the
     negative log-likelihood (Song et al. 2021b), at the price of a noisier gradient.
+    ``t_power`` > 1 draws t = eps + (T - eps) u^t_power, u ~ U(0, 1): more training near
+    t = 0, where likelihoods are decided (it reweights the loss by the density of t).
     """
     if weighting not in ("sigma2", "likelihood"):
         raise ValueError(f"weighting must be 'sigma2' or 'likelihood', got {weighting!r}")
     an_sde = model.sde
 
     def loss_fn(x0, g):
-        t = eps + (an_sde.T - eps) * torch.rand(x0.shape[0], generator=g)
+        t = eps + (an_sde.T - eps) * torch.rand(x0.shape[0], generator=g) ** t_power
         z = torch.randn(x0.shape, generator=g)
         alpha, sigma = (v.float()[:, None] for v in an_sde.marginal(t))
         err = ((model.net(alpha * x0 + sigma * z, t) + z) ** 2).sum(1)
@@ -261,6 +263,7 @@ def fit(
     depth: int = 3,
     lr: float = 3e-3,
     weighting: str = "sigma2",
+    t_power: float = 1.0,
     seed: int = 0,
     progress: bool = True,
 ) -> ScoreModel:
@@ -269,7 +272,7 @@ def fit(
     model = ScoreModel(an_sde, hidden=hidden, depth=depth)
     model.history = training.fit(
         model,
-        dsm_loss(model, weighting),
+        dsm_loss(model, weighting, t_power=t_power),
         data,
         steps=steps,
         batch_size=batch_size,
