@@ -126,12 +126,6 @@ def separated():
     return t, score.uniform_box(t.bounds, N, seed=0)
 
 
-def _within_mode_std(x, t):
-    k = t.responsibilities(x).argmax(1)
-    centred = x.double() - t.means[k]
-    return float(centred.pow(2).mean().sqrt())
-
-
 def test_exact_score_langevin_gets_the_weight_wrong_mala_too(separated):
     t, x0 = separated
     runs = {}
@@ -143,9 +137,9 @@ def test_exact_score_langevin_gets_the_weight_wrong_mala_too(separated):
         assert float(score.mode_weights(x, t)[0]) > 0.35
     # ULA's step-size bias inflates each mode (std 1/sqrt(1 - eps^2/4) = 1.25 at eps = 1.2);
     # MALA's accept/reject removes it: what remains wrong in MALA's weights is mixing
-    assert _within_mode_std(runs["ula", 1.2], t) > 1.15  # measured ~1.28
-    assert abs(_within_mode_std(runs["mala", 1.2], t) - 1.0) < 0.06  # measured ~0.99
-    assert abs(_within_mode_std(runs["ula", 0.5], t) - 1.0) < 0.06  # bias 1.03 at eps = 0.5
+    assert score.within_mode_std(runs["ula", 1.2], t) > 1.15  # measured ~1.28
+    assert abs(score.within_mode_std(runs["mala", 1.2], t) - 1.0) < 0.06  # measured ~0.99
+    assert abs(score.within_mode_std(runs["ula", 0.5], t) - 1.0) < 0.06  # bias 1.03 at eps = 0.5
 
 
 def test_annealed_langevin_with_exact_scores_recovers_the_weight(separated):

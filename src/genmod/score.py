@@ -331,3 +331,41 @@ def mode_weights(x, mixture) -> torch.Tensor:
     x = as_points(x, "x")
     k = mixture.responsibilities(x).argmax(1)
     return torch.bincount(k, minlength=len(mixture.weights)).double() / x.shape[0]
+
+
+def within_mode_std(x, mixture) -> float:
+    """RMS per-coordinate distance of points to the mean of their most responsible component.
+
+    For isotropic unit-std modes an exact sampler gives about 1; unadjusted Langevin with
+    step eps gives about 1 / sqrt(1 - eps^2 / 4) (its step-size bias).
+    """
+    x = as_points(x, "x")
+    k = mixture.responsibilities(x).argmax(1)
+    return float((x.double() - mixture.means[k]).pow(2).mean().sqrt())
+
+
+def errors_along(traj: Trajectory, score_fn, mixture) -> list[tuple[float, float]]:
+    """Relative error of a learned score where annealed Langevin particles actually are.
+
+    For each level sigma of ``traj`` (from :func:`annealed_langevin`), at the positions where
+    that level starts: sqrt(sum |s(x, sigma) - s*(x)|^2 / sum |s*(x)|^2), s* the exact score
+    of ``mixture.perturbed(sigma)``. Returns [(sigma, relative error), ...], largest first.
+    """
+    sig = traj.extras["sigma"]
+    out = []
+    for s in torch.unique(sig[sig > 0]).flip(0).tolist():
+        first = int(torch.nonzero(sig == s)[0])
+        x = traj.xs[max(first - 1, 0)]
+        exact = mixture.perturbed(s).score(x).double()
+        diff = torch.as_tensor(score_fn(x, s)).double() - exact
+        out.append((s, float((diff.pow(2).sum() / exact.pow(2).sum()).sqrt())))
+    return out
+
+
+def low_density_share(target, bounds=None, low: float = 1e-4, resolution: int = 100) -> float:
+    """Share of the box where the density is below ``low`` times its maximum there."""
+    from genmod.targets import grid
+
+    _, _, pts, _ = grid(bounds or target.bounds, resolution)
+    lp = target.log_prob(pts).double()
+    return float((lp - lp.max() < math.log(low)).double().mean())
