@@ -96,9 +96,31 @@ class Animation(W.VBox):
             controls.append(self.exact_toggle)
         self.readouts = [W.HTML() for _ in self.panels]
         self.slider.observe(lambda ch: self.show_frame(ch["new"]), names="value")
-        cols = [W.VBox([f, r]) for f, r in zip(self.figures, self.readouts)]
-        super().__init__([W.HBox(cols), W.HBox(controls, layout=W.Layout(flex_flow="row wrap"))])
+        self.columns = [W.VBox([f, r]) for f, r in zip(self.figures, self.readouts)]
+        row = W.HBox(controls, layout=W.Layout(flex_flow="row wrap"))
+        super().__init__([W.HBox(self.columns), row])
+        self._rebuilt = [0] * len(self.panels)
+        for i, f in enumerate(self.figures):
+            self._watch(i, f)
         self.show_frame(0)
+
+    def _watch(self, i: int, fig: go.FigureWidget) -> None:
+        # A view that rendered before the figure's initial state reached the browser stays
+        # blank (seen under heavy CPU load in JupyterLab). Each view reports its traces after
+        # drawing; if it reports fewer than the figure has, swap in a fresh copy (twice at most).
+        def check(change):
+            msg = change["new"]
+            if not msg or len(msg.get("trace_deltas", ())) >= len(fig.data):
+                return
+            if self._rebuilt[i] >= 2 or self.panels[i].fig is not fig:
+                return
+            self._rebuilt[i] += 1
+            new = go.FigureWidget(fig.to_dict())
+            self.panels[i].fig = self.figures[i] = new
+            self.columns[i].children = (new, self.readouts[i])
+            self._watch(i, new)
+
+        fig.observe(check, names="_js2py_traceDeltas")
 
     def frame_index(self, traj: Trajectory, k: int) -> int:
         """Time index of ``traj`` shown at shared frame k (``align``: proportional or step)."""
@@ -145,7 +167,7 @@ class Animation(W.VBox):
 def animate(
     *trajectories: Trajectory,
     target: Target | None = None,
-    size: int = 300,
+    size: int | None = None,
     interval_ms: int = 100,
     max_points: int = MAX_PARTICLES_DRAWN,
     highlight: int | list[int] = 3,
@@ -168,7 +190,8 @@ def animate(
         the slider (``align``).
     target: optional Target drawn under every panel (density heatmap and contours); enables
         the true marginals, the exact-samples toggle and the quality readout.
-    size: width in pixels of each panel's main plot.
+    size: width in pixels of each panel's main plot (default 300 for one panel, 250 for
+        two or more, so two panels fit a notebook's width).
     interval_ms: time per frame while playing (clamped to >= 60 ms).
     max_points: draw at most this many particles per panel (the first ones).
     highlight: how many chains (the first ones), or which indices, get proposal arrows,
@@ -204,6 +227,7 @@ def animate(
         raise ValueError(f"align must be 'proportional' or 'step', got {align!r}")
     if hist not in ("auto", "current", "cumulative"):
         raise ValueError(f"hist must be 'auto', 'current' or 'cumulative', got {hist!r}")
+    size = (300 if len(trajectories) == 1 else 250) if size is None else size
     for name, v, lo in (
         ("size", size, 100),
         ("max_points", max_points, 1),
