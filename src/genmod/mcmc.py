@@ -102,6 +102,13 @@ def _mixture_logp_score(gm: GaussianMixture, x: torch.Tensor, with_score: bool =
     return logp.to(x.dtype), score.to(x.dtype)
 
 
+def _randn(like: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    # drawn in float64, then cast: torch's float32 normal sampler has a vectorized (AVX2)
+    # path whose rounding differs from the default one, so float32 draws would change with
+    # the CPU; float64 draws are the same everywhere, and so are the chains.
+    return torch.randn(like.shape, generator=g, dtype=torch.float64).to(like.dtype)
+
+
 def _finite_rows(*arrays) -> torch.Tensor:
     """(n,) True where every given (n,) or (n, k) array is finite in that row.
 
@@ -129,7 +136,7 @@ def rwm_step(x, logp, fn: Potential, step_size: float, g: torch.Generator) -> St
 
     x: (n, 2); logp: (n,) log p(x); fn: see :func:`potential` (gradient unused).
     """
-    y = x + step_size * torch.randn(x.shape, generator=g, dtype=x.dtype)
+    y = x + step_size * _randn(x, g)
     logp_y, _ = fn(y)
     div = ~_finite_rows(y, logp_y)
     return _metropolis(x, logp, None, y, logp_y, None, logp_y - logp, div, g)
@@ -143,7 +150,7 @@ def mala_step(x, logp, grad, fn: Potential, step_size: float, g: torch.Generator
     x: (n, 2); logp: (n,); grad: (n, 2) score at x.
     """
     h = 0.5 * step_size * step_size
-    z = torch.randn(x.shape, generator=g, dtype=x.dtype)
+    z = _randn(x, g)
     y = x + h * grad + step_size * z
     logp_y, grad_y = fn(y)
     # forward residual is eps z exactly; backward residual is x - y - h grad(y)
@@ -185,7 +192,7 @@ def hmc_step(
     (n_leapfrog + 1, n, 2). An energy error above ``MAX_ENERGY_ERROR`` or a
     non-finite end point is a divergence.
     """
-    p0 = torch.randn(x.shape, generator=g, dtype=x.dtype)
+    p0 = _randn(x, g)
     y, p1, logp_y, grad_y, path = leapfrog(x, p0, grad, fn, step_size, n_leapfrog)
     # log alpha = H(x, p0) - H(y, p1)
     log_alpha = logp_y - logp + 0.5 * ((p0 * p0).sum(1) - (p1 * p1).sum(1))
@@ -204,7 +211,7 @@ def ula_step(x, grad, score_fn, step_size: float, g: torch.Generator) -> Step:
     x, grad: (n, 2), grad = score(x); score_fn gives the score at the new point.
     """
     h = 0.5 * step_size * step_size
-    y = x + h * grad + step_size * torch.randn(x.shape, generator=g, dtype=x.dtype)
+    y = x + h * grad + step_size * _randn(x, g)
     _, grad_y = score_fn(y)
     ok = _finite_rows(y, grad_y)
     x_new = torch.where(ok[:, None], y, x)
