@@ -219,3 +219,15 @@ def test_target_explorer_still_builds():
     pick = box.children[0].children[0]
     pick.value = "banana"
     assert "noise floor" in box.children[2].value
+
+
+def test_blank_view_report_swaps_in_a_fresh_figure(gauss):
+    anim = widgets.animate(_chain(n_steps=5), target=gauss, readout=False)
+    old = anim.figures[0]
+    # a browser view that drew before the figure's state arrived reports no traces
+    old._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": -1}
+    new = anim.figures[0]
+    assert new is not old and anim.columns[0].children[0] is new and len(new.data) == len(old.data)
+    anim.show_frame(3)
+    x, _ = _xy(new, "particles", anim.panels[0])
+    assert len(x) == 80

@@ -176,8 +176,6 @@ def independent_samples(
 
     xs: (n_times, n_chains, 2); burn_in: steps dropped (None: the first half of 0..k).
     """
-    from arviz_stats.base import array_stats
-
     k = max(0, min(int(k), xs.shape[0] - 1))
     burn = k // 2 if burn_in is None else max(0, int(burn_in))
     kept = xs[burn + 1 : k + 1]
@@ -189,6 +187,8 @@ def independent_samples(
     sub = sub[:, finite_rows(sub).all(0)]
     if sub.shape[1] == 0 or sub.shape[0] < 4:
         return none
+    from arviz_stats.base import array_stats  # imported on first use: scipy.stats is slow
+
     draws = np.ascontiguousarray(sub.transpose(1, 0, 2), dtype=np.float64)  # (chain, draw, 2)
     ess, rhat = [], []
     for d in range(2):
