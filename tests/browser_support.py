@@ -135,9 +135,10 @@ class JupyterLab:
         self.stop()
         raise RuntimeError(f"jupyter lab did not answer in {self.startup_timeout} s: {self.log()}")
 
-    def log(self, tail: int = 3000) -> str:
+    def log(self, tail: int | None = 3000) -> str:
         try:
-            return self.log_path.read_text()[-tail:]
+            text = self.log_path.read_text()
+            return text if tail is None else text[-tail:]
         except OSError:
             return ""
 
@@ -158,6 +159,49 @@ class JupyterLab:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class KernelMemory:
+    """Peak RSS of everything the server started (its kernels, one at a time here), sampled
+    every 0.1 s in a thread between ``start()`` and ``stop()``; Binder's budget is per session."""
+
+    def __init__(self, server_pid: int, interval: float = 0.1):
+        import threading
+
+        self.server_pid, self.interval = server_pid, interval
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> int:
+        import psutil
+
+        try:
+            children = psutil.Process(self.server_pid).children(recursive=True)
+        except psutil.Error:
+            return 0
+        total = 0
+        for p in children:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            self.peak = max(self.peak, self._sample())
+            self._done.wait(self.interval)
+
+    def start(self) -> KernelMemory:
+        self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MB."""
+        self._done.set()
+        self._thread.join(timeout=5)
+        return self.peak / 2**20
 
 
 def open_browser(playwright, user_data_dir: Path):
@@ -305,6 +349,8 @@ class NotebookReport:
                 continue
             for p in wd["plots"]:
                 if not plot_drawn(p):
+                    # seen: a FigureWidget drawn with its layout but no traces (its data
+                    # arrived after the view rendered); a reader would see empty axes too
                     out.append(f"figure in widget {k} (cell {wd['cell']}) not rendered: {p}")
         for a in self.animations:
             if not a["moved"]:
