@@ -412,8 +412,13 @@ def settle_rendering(page, timeout_s: float = 30) -> None:
     scroll_all(page)
     deadline, last, stable = time.monotonic() + timeout_s, -1, 0
     while time.monotonic() < deadline and stable < 3:
-        n = page.evaluate("() => document.querySelectorAll('.js-plotly-plot .main-svg').length")
-        stable = stable + 1 if n == last else 0
+        # (figures drawn, figures with traces): a blank FigureWidget view may be replaced by
+        # the kernel (genmod.widgets re-creates figures whose view rendered too early)
+        n = page.evaluate(
+            "() => { const p = Array.from(document.querySelectorAll('.js-plotly-plot'));"
+            " return [p.length, p.filter(el => (el._fullData || []).length > 0).length]; }"
+        )
+        stable = stable + 1 if n == last and n[0] == n[1] else 0
         last = n
         page.wait_for_timeout(500)
     scroll_to(page, 0)
