@@ -3,8 +3,10 @@
 Layout (one FigureWidget): the main plot (density heatmap, contours, particles with
 fading trails, proposals of highlighted chains), marginal histograms on top (x) and
 right (y) against the true marginals, and a trace strip below (x of the highlighted
-particles against time). A frame is one ``fig.plotly_update`` call: exactly what
-``batch_update`` sends, without re-running plotly's property validators (~1 ms each).
+particles against time). Moving layers are WebGL (Scattergl): plotly draws its WebGL
+canvas above SVG traces, so proposals drawn in SVG would hide under the particles.
+A frame is one ``fig.plotly_update`` call: exactly what ``batch_update`` sends, without
+re-running plotly's property validators (~1 ms each).
 """
 
 from __future__ import annotations
@@ -184,7 +186,7 @@ class Panel:
                     **line0,
                     mode="lines",
                     line=dict(color=color, width=1),
-                    opacity=0.5 * (1 - (a - 1) / o["trail"]),
+                    opacity=0.35 * (1 - (a - 1) / o["trail"]),
                 ),
             )
         add(
@@ -205,7 +207,7 @@ class Panel:
         if self.props is not None:
             add(
                 "ellipses",
-                go.Scatter(
+                go.Scattergl(
                     **line0,
                     mode="lines",
                     line=dict(color=plots.COLORS["proposal"], width=1, dash="dot"),
@@ -213,11 +215,13 @@ class Panel:
             )
             add(
                 "drift",
-                go.Scatter(**line0, mode="lines", line=dict(color=plots.COLORS["score"], width=2)),
+                go.Scattergl(
+                    **line0, mode="lines", line=dict(color=plots.COLORS["score"], width=2)
+                ),
             )
             add(
                 "leapfrog",
-                go.Scatter(
+                go.Scattergl(
                     **line0,
                     mode="lines+markers",
                     marker=dict(size=4),
@@ -227,11 +231,13 @@ class Panel:
             for name in ("accepted", "rejected"):
                 add(
                     name,
-                    go.Scatter(**line0, mode="lines", line=dict(color=plots.COLORS[name], width=2)),
+                    go.Scattergl(
+                        **line0, mode="lines", line=dict(color=plots.COLORS[name], width=2)
+                    ),
                 )
         add(
             "highlight",
-            go.Scatter(
+            go.Scattergl(
                 **line0,
                 mode="markers",
                 marker=dict(

@@ -172,7 +172,7 @@ def animate(
     max_points: int = MAX_PARTICLES_DRAWN,
     highlight: int | list[int] = 3,
     trail: int = 4,
-    trail_points: int = 300,
+    trail_points: int = 200,
     hist: str = "auto",
     bins: int = 40,
     readout: bool = True,
