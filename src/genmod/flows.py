@@ -85,7 +85,7 @@ class Flow(nn.Module):
 
     def __init__(
         self,
-        n_layers: int = 8,
+        n_layers: int = 12,
         hidden: int = 64,
         depth: int = 2,
         rotate: bool = True,
@@ -170,7 +170,7 @@ def fit(
     samples,
     seed: int = 0,
     steps: int = 1500,
-    n_layers: int = 8,
+    n_layers: int = 12,
     hidden: int = 64,
     depth: int = 2,
     batch_size: int = 512,

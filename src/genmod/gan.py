@@ -32,7 +32,7 @@ class GAN(nn.Module):
     """Generator ``G: (n, latent_dim) -> (n, 2)`` and discriminator ``D: (n, 2) -> (n,)`` logits."""
 
     def __init__(
-        self, latent_dim: int = 2, hidden: int = 128, depth: int = 3, shift=(0, 0), scale=(1, 1)
+        self, latent_dim: int = 2, hidden: int = 64, depth: int = 2, shift=(0, 0), scale=(1, 1)
     ):
         super().__init__()
         self.latent_dim = check_n(latent_dim)
@@ -112,8 +112,8 @@ def fit(
     seed: int = 0,
     steps: int = 3000,
     latent_dim: int = 2,
-    hidden: int = 128,
-    depth: int = 3,
+    hidden: int = 64,
+    depth: int = 2,
     batch_size: int = 256,
     lr: float = 1e-3,
     lr_g: float | None = None,
@@ -166,6 +166,9 @@ def fit(
     # generator, tqdm), written out here.
     opt_d = torch.optim.Adam(model.D.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_g = torch.optim.Adam(model.G.parameters(), lr=lr_g or lr, betas=(0.5, 0.999))
+    # cosine-decayed learning rates (as in training.fit): the game's iterates circle the
+    # equilibrium, and shrinking steps let the last one settle near it
+    scheds = [torch.optim.lr_scheduler.CosineAnnealingLR(o, steps) for o in (opt_d, opt_g)]
     bar = tqdm(range(steps), desc="GAN", disable=not progress, mininterval=0.5)
     for step in bar:
         if snapshot_every and step % snapshot_every == 0:
@@ -197,6 +200,8 @@ def fit(
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
+        for sched in scheds:
+            sched.step()
         if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
             raise FloatingPointError(f"GAN loss became non-finite at step {step}; lower lr")
         model.history["d_loss"].append(d_loss.item())
