@@ -255,3 +255,29 @@ def test_bad_target_combinations():
         )
     with pytest.raises(ValueError, match="x0"):
         mcmc.sample(None, "ula", n_chains=2, n_steps=2, score_fn=lambda x: -x)
+
+
+def test_learned_score_fn_is_detached_and_checked():
+    """A score from a torch module (parameters with grad) never builds a graph across steps."""
+    net = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        net.weight.copy_(-torch.eye(2))
+        net.bias.zero_()
+    traj = mcmc.sample(
+        None, "ula", n_chains=30, n_steps=50, step_size=0.5, x0=torch.zeros(30, 2), score_fn=net
+    )
+    assert not traj.xs.requires_grad and traj.xs.grad_fn is None
+    ref = mcmc.sample(
+        None,
+        "ula",
+        n_chains=30,
+        n_steps=50,
+        step_size=0.5,
+        x0=torch.zeros(30, 2),
+        score_fn=lambda x: -x,
+    )
+    assert torch.allclose(traj.xs, ref.xs, atol=1e-5)
+    with pytest.raises(ValueError, match="shape"):
+        mcmc.sample(
+            None, "ula", n_chains=3, n_steps=2, x0=torch.zeros(3, 2), score_fn=lambda x: x[:, :1]
+        )

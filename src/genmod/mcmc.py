@@ -53,23 +53,25 @@ class Step(NamedTuple):
 
 
 def potential(target: Target | None, score_fn=None, need_grad: bool = True) -> Potential:
-    """A function x (n, 2) -> (log p(x) (n,) or None, score (n, 2) or None).
+    """A function x (n, 2) -> (log p(x) (n,) or None, score (n, 2) or None), both detached.
 
     ``score_fn`` (x (n, 2) -> (n, 2)) replaces ``target.score``. When the target
     has no closed-form score, one autograd pass gives log p and its gradient together.
+    Outputs are detached, so a learned score never grows an autograd graph across steps.
     """
+    if target is None and score_fn is None:
+        raise ValueError("need a target or a score_fn")
+    user = None if score_fn is None else (lambda x: _checked(score_fn(x), x))
     if target is None:
-        if score_fn is None:
-            raise ValueError("need a target or a score_fn")
-        return lambda x: (None, score_fn(x))
+        return lambda x: (None, user(x))
     if isinstance(target, GaussianMixture) and type(target).score is GaussianMixture.score:
-        if not need_grad or score_fn is not None:
-            return lambda x: (_mixture_logp_score(target, x, False)[0], score_fn and score_fn(x))
+        if not need_grad or user is not None:
+            return lambda x: (_mixture_logp_score(target, x, False)[0], user and user(x))
         return lambda x: _mixture_logp_score(target, x)
     if not need_grad:
-        return lambda x: (target.log_prob(x), None)
-    if score_fn is not None:
-        return lambda x: (target.log_prob(x), score_fn(x))
+        return lambda x: (target.log_prob(x).detach(), None)
+    if user is not None:
+        return lambda x: (target.log_prob(x).detach(), user(x))
     if type(target).score is not Target.score:  # closed form score
         return lambda x: (target.log_prob(x), target.score(x))
 
@@ -81,6 +83,13 @@ def potential(target: Target | None, score_fn=None, need_grad: bool = True) -> P
         return lp.detach(), g
 
     return both
+
+
+def _checked(score: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    score = torch.as_tensor(score)
+    if score.shape != x.shape:
+        raise ValueError(f"score_fn must return shape {tuple(x.shape)}, got {tuple(score.shape)}")
+    return score.detach().to(x.dtype)
 
 
 def _mixture_logp_score(gm: GaussianMixture, x: torch.Tensor, with_score: bool = True):
@@ -308,7 +317,7 @@ def sample(
     g = generator(seed)
     x = _start(target, x0, n, g)
     if method == "ula":  # ULA never needs log p
-        fn = (lambda y: (None, score_fn(y))) if score_fn is not None else potential(target)
+        fn = potential(None if score_fn is not None else target, score_fn)
     else:
         fn = potential(target, score_fn=score_fn, need_grad=method != "rwm")
 
