@@ -231,3 +231,13 @@ def test_blank_view_report_swaps_in_a_fresh_figure(gauss):
     anim.show_frame(3)
     x, _ = _xy(new, "particles", anim.panels[0])
     assert len(x) == 80
+
+
+def test_target_explorer_recovers_from_a_blank_view():
+    box = widgets.target_explorer(names=["gaussian", "banana"], n=200)
+    old = box.children[1]
+    old._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": -1}
+    new = box.children[1]
+    assert new is not old and len(new.data) == 2
+    box.children[0].children[0].value = "banana"
+    assert new.layout.title.text.startswith("banana")

@@ -26,6 +26,27 @@ MAX_PARTICLES_DRAWN = 2000
 MIN_INTERVAL_MS = 60  # Play drops ticks faster than this; a slower frame only lags
 
 
+def redraw_if_blank(fig: go.FigureWidget, swap, retries: int = 2) -> None:
+    """Replace ``fig`` by a fresh copy (``swap(new)``) if a browser view of it drew blank.
+
+    Under heavy CPU load JupyterLab sometimes renders a FigureWidget's view before the
+    figure's initial state arrived: an empty plot that later updates cannot fix. Each view
+    reports its traces after drawing (``_js2py_traceDeltas``); fewer than the figure has
+    means such a blank view, and a new widget built from ``fig.to_dict()`` replaces it.
+    """
+
+    def check(change):
+        msg = change["new"]
+        if not msg or retries <= 0 or len(msg.get("trace_deltas", ())) >= len(fig.data):
+            return
+        fig.unobserve(check, names="_js2py_traceDeltas")
+        new = go.FigureWidget(fig.to_dict())
+        swap(new)
+        redraw_if_blank(new, swap, retries - 1)
+
+    fig.observe(check, names="_js2py_traceDeltas")
+
+
 class Animation(W.VBox):
     """The widget ``animate`` returns: panels side by side, one Play/slider for all.
 
@@ -99,28 +120,13 @@ class Animation(W.VBox):
         self.columns = [W.VBox([f, r]) for f, r in zip(self.figures, self.readouts)]
         row = W.HBox(controls, layout=W.Layout(flex_flow="row wrap"))
         super().__init__([W.HBox(self.columns), row])
-        self._rebuilt = [0] * len(self.panels)
         for i, f in enumerate(self.figures):
-            self._watch(i, f)
+            redraw_if_blank(f, lambda new, i=i: self._swap(i, new))
         self.show_frame(0)
 
-    def _watch(self, i: int, fig: go.FigureWidget) -> None:
-        # A view that rendered before the figure's initial state reached the browser stays
-        # blank (seen under heavy CPU load in JupyterLab). Each view reports its traces after
-        # drawing; if it reports fewer than the figure has, swap in a fresh copy (twice at most).
-        def check(change):
-            msg = change["new"]
-            if not msg or len(msg.get("trace_deltas", ())) >= len(fig.data):
-                return
-            if self._rebuilt[i] >= 2 or self.panels[i].fig is not fig:
-                return
-            self._rebuilt[i] += 1
-            new = go.FigureWidget(fig.to_dict())
-            self.panels[i].fig = self.figures[i] = new
-            self.columns[i].children = (new, self.readouts[i])
-            self._watch(i, new)
-
-        fig.observe(check, names="_js2py_traceDeltas")
+    def _swap(self, i: int, new: go.FigureWidget) -> None:
+        self.panels[i].fig = self.figures[i] = new
+        self.columns[i].children = (new, self.readouts[i])
 
     def frame_index(self, traj: Trajectory, k: int) -> int:
         """Time index of ``traj`` shown at shared frame k (``align``: proportional or step)."""
@@ -279,8 +285,10 @@ def target_explorer(names: list[str] | None = None, n: int = 500, height: int = 
     )
     plots.layout(fig, height=height, width=height, showlegend=False)
     readout = W.HTML()
+    figs = [fig]  # the current figure (redraw_if_blank may swap it)
 
     def redraw(_=None):
+        fig = figs[0]
         t = targets.get(pick.value)
         x = t.sample(size.value, seed=0)
         heat = plots.density_trace(t, resolution=90)
@@ -300,4 +308,11 @@ def target_explorer(names: list[str] | None = None, n: int = 500, height: int = 
     pick.observe(redraw, names="value")
     size.observe(redraw, names="value")
     redraw()
-    return W.VBox([W.HBox([pick, size]), fig, readout])
+    box = W.VBox([W.HBox([pick, size]), fig, readout])
+
+    def swap(new):
+        figs[0] = new
+        box.children = (box.children[0], new, readout)
+
+    redraw_if_blank(fig, swap)
+    return box
