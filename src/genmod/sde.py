@@ -260,7 +260,7 @@ def fit(
     steps: int = 3000,
     batch_size: int = 512,
     hidden: int = 128,
-    depth: int = 3,
+    depth: int = 4,
     lr: float = 3e-3,
     weighting: str = "sigma2",
     t_power: float = 1.0,
