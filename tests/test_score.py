@@ -137,9 +137,9 @@ def test_exact_score_langevin_gets_the_weight_wrong_mala_too(separated):
         assert float(score.mode_weights(x, t)[0]) > 0.35
     # ULA's step-size bias inflates each mode (std 1/sqrt(1 - eps^2/4) = 1.25 at eps = 1.2);
     # MALA's accept/reject removes it: what remains wrong in MALA's weights is mixing
-    assert score.within_mode_std(runs["ula", 1.2], t) > 1.15  # measured ~1.28
-    assert abs(score.within_mode_std(runs["mala", 1.2], t) - 1.0) < 0.06  # measured ~0.99
-    assert abs(score.within_mode_std(runs["ula", 0.5], t) - 1.0) < 0.06  # bias 1.03 at eps = 0.5
+    assert score.within_mode_std(runs["ula", 1.2], t) > 1.15  # measured 1.23
+    assert abs(score.within_mode_std(runs["mala", 1.2], t) - 1.0) < 0.06  # measured 1.01
+    assert abs(score.within_mode_std(runs["ula", 0.5], t) - 1.0) < 0.06  # measured 1.04 (bias 1.03)
 
 
 def test_annealed_langevin_with_exact_scores_recovers_the_weight(separated):
@@ -147,7 +147,7 @@ def test_annealed_langevin_with_exact_scores_recovers_the_weight(separated):
     sig = score.geometric_sigmas(score.max_pairwise_distance(t.sample(N, seed=1)), 0.05, 10)
     tr = score.annealed_langevin(lambda x, s: t.perturbed(s).score(x), sig, x0, seed=0)
     w = float(score.mode_weights(tr.final(), t)[0])
-    assert abs(w - 0.2) < 0.05  # measured ~0.22
+    assert abs(w - 0.2) < 0.05  # measured 0.227
 
 
 # ---------- learned scores ----------
@@ -163,8 +163,8 @@ def moons_dsm():
 def test_dsm_matches_where_data_is_and_fails_where_it_is_rare(moons_dsm):
     t, model = moons_dsm
     err = score.region_errors(model.score, t.perturbed(0.2))
-    assert err["high"] < 0.2  # p_sigma > 10% of its peak
-    assert err["low"] > 2 * err["high"]  # p_sigma < 0.01% of its peak: the contrast
+    assert err["high"] < 0.2  # p_sigma > 10% of its peak; measured 0.089
+    assert err["low"] > 2 * err["high"]  # p_sigma < 0.01% of its peak; measured 0.32 (3.6x)
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ def test_learned_noise_conditional_score_recovers_the_weight(ladder_models, sepa
     _, x0 = separated
     tr = score.annealed_langevin(model.score, model.sigmas, x0, seed=0)
     w = float(score.mode_weights(tr.final(), t)[0])
-    assert abs(w - 0.2) < 0.08
+    assert abs(w - 0.2) < 0.08  # measured 0.217
 
 
 @pytest.mark.parametrize("name", ["two_moons", "eight_gaussians"])
@@ -190,4 +190,32 @@ def test_annealed_langevin_learned_quality(ladder_models, name):
     x0 = score.uniform_box(t.bounds, N, seed=0)
     tr = score.annealed_langevin(model.score, model.sigmas, x0, seed=0)
     q = metrics.quality(tr.final(), t)
-    assert q <= 2.0
+    assert q <= 2.0  # measured 0.33 (two_moons), 0.31 (eight_gaussians); other ref seeds <= 1.4
+
+
+# ---------- figures and widgets (build and drive them) ----------
+
+
+def test_figures_and_widgets(moons_dsm, separated):
+    import plotly.graph_objects as go
+
+    from genmod import widgets_scores as ws
+
+    t, model = moons_dsm
+    sep, x0 = separated
+    assert isinstance(ws.score_figure(t), go.Figure)
+    fig = ws.learned_vs_exact(model.score, t.perturbed(0.2), bounds=t.bounds)
+    assert isinstance(fig, go.Figure) and len(fig.data) == 5
+    sig = score.geometric_sigmas(20, 0.05, 4)
+    box = ws.noise_explorer(sep, sig, n_points=100)
+    z0 = box.figure.data[0].z.copy()
+    box.slider.value = 3
+    assert "0.05" in box.children[2].value
+    assert not (box.figure.data[0].z == z0).all()  # the density changed with sigma
+    tr = score.annealed_langevin(lambda x, s: sep.perturbed(s).score(x), sig, x0[:50], n_steps=5)
+    anim = ws.annealed_animation(tr, target=sep)
+    assert "sigma = 20" in anim.children[0].value
+    anim.animation.slider.value = anim.animation.n_frames - 1
+    assert "denoised" in anim.children[0].value
+    assert isinstance(ws.weights_figure([("a", 0.5), ("b", 0.2)], 0.2), go.Figure)
+    assert isinstance(ws.ladder_figure(sig, tr.extras["step_size"]), go.Figure)
