@@ -12,6 +12,7 @@ re-running plotly's property validators (~1 ms each).
 from __future__ import annotations
 
 import math
+from copy import deepcopy
 
 import numpy as np
 import plotly.graph_objects as go
@@ -74,6 +75,33 @@ def _domains(size: int, aspect: float):
     return w, h, dict(l=ml, r=mr, t=mt, b=mb), x_main, x_right, y_main, y_top, y_strip
 
 
+class StagedFigure(go.FigureWidget):
+    """A FigureWidget whose browser model starts from the finished figure.
+
+    A plain FigureWidget opens its comm empty and sends data and layout in later messages;
+    under load JupyterLab sometimes draws a view before they arrive and the plot stays
+    blank. Here the comm stays closed while the figure is built and updated, and
+    ``publish()`` opens it with the current data and layout as the initial state.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._staged = True
+        super().__init__(*args, **kwargs)
+
+    def open(self):
+        if not getattr(self, "_staged", False):
+            super().open()
+
+    def publish(self) -> StagedFigure:
+        """Open the comm with the figure as it is now; later edits are sent as usual."""
+        if self._staged:
+            self._staged = False
+            self._widget_layout = deepcopy(self._layout_obj._props)
+            self._widget_data = deepcopy(self._data)
+            self.open()
+        return self
+
+
 class Panel:
     """A trajectory's FigureWidget; ``update(j)`` draws time index j, ``readout(j)`` says it.
 
@@ -126,6 +154,8 @@ class Panel:
         self.q_cache: dict[int, float] = {}
         self.n_cache: dict[int, L.Independent] = {}
         self.fig = self._figure(exact, dens)
+        self.update(0)
+        self.fig.publish()  # the browser's first picture is frame 0, layout and all
 
     # ---- building --------------------------------------------------------------------------
     def _bounds(self):
@@ -259,7 +289,7 @@ class Panel:
                 ),
             )
         self.idx = idx
-        fig = go.FigureWidget(data=data)
+        fig = StagedFigure(data=data)
         aspect = min(2.0, max(0.5, (y1 - y0) / (x1 - x0)))
         w, h, margin, xm, xr, ym, yt, ys = _domains(o["size"], aspect)
         plots.layout(fig, height=h, width=w, showlegend=False, bargap=0)

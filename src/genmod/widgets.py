@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from genmod import anim_layers as L
 from genmod import plots
-from genmod.anim_panel import Panel
+from genmod.anim_panel import Panel, StagedFigure
 from genmod.targets import Target
 from genmod.trajectory import Trajectory
 
@@ -40,7 +40,7 @@ def redraw_if_blank(fig: go.FigureWidget, swap, retries: int = 2) -> None:
         if not msg or retries <= 0 or len(msg.get("trace_deltas", ())) >= len(fig.data):
             return
         fig.unobserve(check, names="_js2py_traceDeltas")
-        new = go.FigureWidget(fig.to_dict())
+        new = StagedFigure(fig.to_dict()).publish()
         swap(new)
         redraw_if_blank(new, swap, retries - 1)
 
@@ -277,7 +277,7 @@ def target_explorer(names: list[str] | None = None, n: int = 500, height: int = 
     size = W.IntSlider(
         value=n, min=50, max=5000, step=50, description="samples", continuous_update=False
     )
-    fig = go.FigureWidget(
+    fig = StagedFigure(
         data=[
             plots.density_trace(targets.get(names[0]), resolution=90),
             plots.points_trace(np.zeros((1, 2)), gl=True, size=3),
@@ -308,7 +308,7 @@ def target_explorer(names: list[str] | None = None, n: int = 500, height: int = 
     pick.observe(redraw, names="value")
     size.observe(redraw, names="value")
     redraw()
-    box = W.VBox([W.HBox([pick, size]), fig, readout])
+    box = W.VBox([W.HBox([pick, size]), fig.publish(), readout])
 
     def swap(new):
         figs[0] = new
