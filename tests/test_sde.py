@@ -211,3 +211,55 @@ def test_learned_likelihood_within_0p3_nats(learned):
     sigma = float(model.sde.marginal(t)[1])
     with torch.no_grad():
         assert torch.allclose(model.noise(x, t), -sigma * model(x, t), atol=1e-5)
+
+
+# ---- control (guidance, inpainting) and the notebook widgets ----
+
+
+def test_classifier_guidance_lands_in_the_asked_mode():
+    from genmod import control
+
+    vp = sde.VP()
+    share = {}
+    for strength in (0.0, 1.0):
+        score = control.guided_score(EIGHT, vp, label=3, strength=strength)
+        x = sde.sample(score, vp, 400, method="ode", steps=30, seed=0).final()
+        share[strength] = float((EIGHT.responsibilities(x).argmax(1) == 3).float().mean())
+    assert share[0.0] < 0.25 and share[1.0] > 0.95
+    with pytest.raises(ValueError):
+        control.guided_score(EIGHT, vp, label=8)
+
+
+def test_inpainting_fixes_x_and_roughly_follows_the_conditional():
+    from genmod import control
+
+    vp = sde.VP()
+    traj = control.inpaint(sde.exact_score(EIGHT, vp), vp, known_x=0.0, n=400, steps=100)
+    assert torch.allclose(traj.final()[:, 0], torch.zeros(400), atol=0.05)
+    # given x = 0 only the modes at (0, 4) and (0, -4) are near: equal halves, |y| about 4
+    y = traj.final()[:, 1]
+    assert abs(float((y > 0).float().mean()) - 0.5) < 0.1
+    assert abs(float(y.abs().mean()) - 4.0) < 0.2
+
+
+def test_widgets_build_and_respond():
+    import ipywidgets as W
+    import plotly.graph_objects as go
+
+    from genmod import widgets_sde
+
+    vp = sde.VP()
+    box = widgets_sde.guidance_explorer(EIGHT, vp, n=50, steps=5)
+    assert isinstance(box, W.VBox)
+    before = box.children[2].value
+    box.children[0].children[1].value = 0.0  # strength slider
+    assert box.children[2].value != before
+    fig = widgets_sde.likelihood_heatmaps(
+        lambda p: sde.log_likelihood(sde.exact_score(EIGHT, vp), vp, p, steps=5).logp,
+        EIGHT,
+        resolution=6,
+    )
+    assert isinstance(fig, go.Figure) and len(fig.data) == 2
+    rows = widgets_sde.sampler_table(sde.exact_score(EIGHT, vp), vp, EIGHT, (8,), 200, (0,))
+    assert set(rows[0]) == {"score calls", "em", "pc", "ode"}
+    assert "score calls" in widgets_sde.format_table(rows)
