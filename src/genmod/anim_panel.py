@@ -96,6 +96,9 @@ class StagedFigure(go.FigureWidget):
         """Open the comm with the figure as it is now; later edits are sent as usual."""
         if self._staged:
             self._staged = False
+            # edits made while staged are in the initial state: none is pending in a browser
+            self._last_layout_edit_id = self._last_trace_edit_id = 0
+            self._layout_edit_in_process = self._trace_edit_in_process = False
             self._widget_layout = deepcopy(self._layout_obj._props)
             self._widget_data = deepcopy(self._data)
             self.open()
@@ -265,9 +268,10 @@ class Panel:
                         **line0, mode="lines", line=dict(color=plots.COLORS[name], width=2)
                     ),
                 )
+        # SVG, not WebGL: restyling a Scattergl's marker.line.color array stalled its updates
         add(
             "highlight",
-            go.Scattergl(
+            go.Scatter(
                 **line0,
                 mode="markers",
                 marker=dict(
