@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "targets",
+    "toys",
     "trajectory",
     "metrics",
     "plots",
@@ -27,6 +28,19 @@ _SUBMODULES = (
     "score",
     "sde",
     "flow_matching",
+    "anim_layers",
+    "anim_panel",
+    "control",
+    "likelihood",
+    "odes",
+    "potentials",
+    "reverse",
+    "sde_training",
+    "showdown",
+    "widgets_maps",
+    "widgets_mcmc",
+    "widgets_scores",
+    "widgets_sde",
 )
 __all__ = [*_SUBMODULES, "setup"]
 

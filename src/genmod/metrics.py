@@ -88,18 +88,23 @@ def noise_floor(
 
     Draws use seeds 1_000_000 + 1000 * seed + (0, 1, 2, ...), apart from the small seeds
     notebooks use for their own samples. Targets without an exact sampler use their
-    fine-grid sampler.
+    fine-grid sampler. The result is cached on the target object.
     """
     n, fn = check_n(n), _metric(metric)
     check_n(repeats)
-    base = 1_000_000 + 1000 * int(seed)
-    vals = tuple(
-        fn(target.sample(n, seed=base + 2 * r), target.sample(n, seed=base + 2 * r + 1))
-        for r in range(repeats)
-    )
-    t = torch.tensor(vals, dtype=torch.float64)
-    std = float(t.std()) if repeats > 1 else 0.0
-    return NoiseFloor(float(t.mean()), std, vals, n, metric)
+    # cached on the target object: quality() and the widgets ask for the same floor often
+    cache = target.__dict__.setdefault("_noise_floors", {})
+    key = (n, int(seed), repeats, metric)
+    if key not in cache:
+        base = 1_000_000 + 1000 * int(seed)
+        vals = tuple(
+            fn(target.sample(n, seed=base + 2 * r), target.sample(n, seed=base + 2 * r + 1))
+            for r in range(repeats)
+        )
+        t = torch.tensor(vals, dtype=torch.float64)
+        std = float(t.std()) if repeats > 1 else 0.0
+        cache[key] = NoiseFloor(float(t.mean()), std, vals, n, metric)
+    return cache[key]
 
 
 def quality(samples, target: Target, seed: int = 0, metric: str = "energy") -> float:
