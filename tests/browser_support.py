@@ -505,13 +505,17 @@ def check_animations(page, report: NotebookReport, timeout_s: float = 20) -> Non
         report.animations.append(
             {"widget": k, "how": "Play", "moved": moved, "after_s": round(time.monotonic() - t0, 1)}
         )
-        # and the slider by keyboard: one step right (left when at the end) moves them again
+        # and the slider: click its track a quarter from the end far from the handle, as a
+        # reader jumps to another frame
         box = out.locator(".widget-play").first.locator("xpath=..")  # Play's own row
         handle = box.locator(".widget-slider .noUi-handle").first
+        track = box.locator(".widget-slider .noUi-target").first
+        track.scroll_into_view_if_needed()
         before = page.evaluate(JS_POINTS, k)
-        handle.focus()
-        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-        page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+        now, top = (float(handle.get_attribute(a) or 0) for a in ("aria-valuenow", "aria-valuemax"))
+        bb = track.bounding_box()
+        frac = 0.25 if top and now / top > 0.5 else 0.75
+        page.mouse.click(bb["x"] + frac * bb["width"], bb["y"] + bb["height"] / 2)
         moved, t0 = False, time.monotonic()
         while time.monotonic() - t0 < timeout_s and not moved:
             page.wait_for_timeout(300)
