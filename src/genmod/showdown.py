@@ -13,7 +13,6 @@ from pathlib import Path
 
 import ipywidgets as W
 import plotly.graph_objects as go
-from IPython.display import display
 
 from genmod import plots
 
@@ -121,16 +120,17 @@ def race(rows: list[dict], target: str, n: int = 500, n_steps: int = 300, seed: 
 
 
 def race_explorer(rows: list[dict], n: int = 500, n_steps: int = 300) -> W.VBox:
-    """A target dropdown that restarts :func:`race` on the chosen target."""
+    """A target dropdown that restarts :func:`race` on the chosen target.
+
+    The animation is swapped in as the box's second child (no Output widget, whose
+    captured state does not survive notebook execution without saved widget state).
+    """
     names = list(dict.fromkeys(r["target"] for r in rows))
     pick = W.Dropdown(options=names, value=names[0], description="target")
-    out = W.Output()
+    box = W.VBox([pick, race(rows, names[0], n, n_steps)])
 
     def show(_=None):
-        out.clear_output(wait=True)
-        with out:
-            display(race(rows, pick.value, n, n_steps))
+        box.children = [pick, race(rows, pick.value, n, n_steps)]
 
     pick.observe(show, names="value")
-    show()
-    return W.VBox([pick, out])
+    return box
