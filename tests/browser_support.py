@@ -480,6 +480,18 @@ def scroll_all(page) -> None:
         height = page.evaluate("(el) => el.scrollHeight", scroller(page))
 
 
+def all_moved(before: list, after: list) -> bool:
+    """True when every figure of the widget that plots points shows different points now.
+
+    Every panel must move, not just one: a panel whose FigureWidget missed its updates (it
+    keeps its first frame) is exactly the failure a reader would see.
+    """
+    if len(before) != len(after):
+        return True  # the widget re-created its figures: they changed
+    panels = [(b, a) for b, a in zip(before, after) if any(t["n"] for t in b)]
+    return bool(panels) and all(b != a for b, a in panels)
+
+
 def check_animations(page, report: NotebookReport, timeout_s: float = 20) -> None:
     """For each widget output with a Play button: press Play, require plotted points to move.
 
@@ -497,7 +509,7 @@ def check_animations(page, report: NotebookReport, timeout_s: float = 20) -> Non
         moved, t0 = False, time.monotonic()
         while time.monotonic() - t0 < timeout_s and not moved:
             page.wait_for_timeout(300)
-            moved = page.evaluate(JS_POINTS, k) != before
+            moved = all_moved(before, page.evaluate(JS_POINTS, k))
         # pause (second button of the Play widget) so the next checks are not racing frames
         buttons = out.locator(".widget-play button")
         if buttons.count() > 1:
@@ -519,7 +531,7 @@ def check_animations(page, report: NotebookReport, timeout_s: float = 20) -> Non
         moved, t0 = False, time.monotonic()
         while time.monotonic() - t0 < timeout_s and not moved:
             page.wait_for_timeout(300)
-            moved = page.evaluate(JS_POINTS, k) != before
+            moved = all_moved(before, page.evaluate(JS_POINTS, k))
         report.animations.append(
             {
                 "widget": k,

@@ -56,10 +56,15 @@ def browser(lab):
             context.close()
 
 
-@pytest.mark.timeout(NOTEBOOK_TIMEOUT_S + 180)
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_in_jupyterlab(notebook: Path, lab, browser):
-    rel = notebook.relative_to(ROOT).as_posix()
+# anywidget (which plotly 7's FigureWidget is built on) gives each widget 2 s to initialize
+# in the browser; past that, the view keeps its first frame and ignores every later update.
+# On a CPU-starved machine (the other test worker training models) that can hit one widget of
+# a notebook. So a notebook whose check fails is run once more in a fresh page, and the retry
+# is recorded in its summary; a notebook that fails twice fails the test.
+ATTEMPTS = 2
+
+
+def _attempt(notebook: Path, rel: str, lab, browser, attempt: int) -> list[str]:
     page = browser.new_page()
     memory = bs.KernelMemory(lab.proc.pid).start()
     try:
@@ -67,8 +72,13 @@ def test_notebook_in_jupyterlab(notebook: Path, lab, browser):
         bs.check_animations(page, result)
         peak_mb = memory.stop()
         tiles = bs.screenshot_tiles(page, ARTIFACTS, notebook.stem)
+        problems = result.problems()
+        if peak_mb > KERNEL_RSS_LIMIT_MB:
+            problems.append(f"kernel peak RSS {peak_mb:.0f} MB > {KERNEL_RSS_LIMIT_MB} MB")
         summary = {
             "notebook": rel,
+            "attempt": attempt,
+            "problems": problems,
             "run_seconds": round(result.seconds, 1),
             "kernel_peak_rss_mb": round(peak_mb),
             "plotly_outputs": result.report["plotlyOutputs"],
@@ -77,16 +87,16 @@ def test_notebook_in_jupyterlab(notebook: Path, lab, browser):
             "animations": result.animations,
             "console_errors": result.console_errors[:20],
             "screenshots": [t.name for t in tiles],
+            "load_average": os.getloadavg()[0],
         }
         (ARTIFACTS / f"{notebook.stem}.json").write_text(json.dumps(summary, indent=1))
         print(json.dumps(summary))
-        problems = result.problems()
-        if peak_mb > KERNEL_RSS_LIMIT_MB:
-            problems.append(f"kernel peak RSS {peak_mb:.0f} MB > {KERNEL_RSS_LIMIT_MB} MB")
-        assert not problems, f"{rel} in JupyterLab:\n" + "\n".join(problems)
+        if problems:
+            page.screenshot(path=str(ARTIFACTS / f"{notebook.stem}-failure-{attempt}.png"))
+        return problems
     except Exception:
         try:
-            page.screenshot(path=str(ARTIFACTS / f"{notebook.stem}-failure.png"))
+            page.screenshot(path=str(ARTIFACTS / f"{notebook.stem}-failure-{attempt}.png"))
         except Exception:  # noqa: BLE001 (best effort: the page may be gone)
             pass
         raise
@@ -96,6 +106,18 @@ def test_notebook_in_jupyterlab(notebook: Path, lab, browser):
             bs.shutdown_kernels(page)
         finally:
             page.close()
+
+
+@pytest.mark.timeout(ATTEMPTS * (NOTEBOOK_TIMEOUT_S + 180))
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_in_jupyterlab(notebook: Path, lab, browser):
+    rel = notebook.relative_to(ROOT).as_posix()
+    for attempt in range(1, ATTEMPTS + 1):
+        problems = _attempt(notebook, rel, lab, browser, attempt)
+        if not problems:
+            break
+        print(f"{rel}: attempt {attempt} of {ATTEMPTS} failed: {problems}")
+    assert not problems, f"{rel} in JupyterLab (attempt {attempt}):\n" + "\n".join(problems)
     # autosave is off (browser_support.LAB_SETTINGS): the server must never have saved it
     saves = [ln for ln in lab.log(tail=None).splitlines() if "Saving file at" in ln and rel in ln]
     assert not saves, f"JupyterLab saved {rel}: {saves}"

@@ -15,6 +15,7 @@ import ipywidgets as W
 import plotly.graph_objects as go
 
 from genmod import plots
+from genmod.anim_panel import StagedFigure
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results.json"
 COST_AXES = {
@@ -80,7 +81,7 @@ def explorer(rows: list[dict]) -> W.VBox:
     names = list(dict.fromkeys(r["target"] for r in rows))
     pick = W.Dropdown(options=names, value=names[0], description="target")
     axis = W.ToggleButtons(options=[(v, k) for k, v in COST_AXES.items()], value="total_s")
-    fig = go.FigureWidget(figure(rows, names[0], "total_s"))
+    fig = StagedFigure(figure(rows, names[0], "total_s"))
 
     def redraw(_=None):
         new = figure(rows, pick.value, axis.value)
@@ -92,7 +93,7 @@ def explorer(rows: list[dict]) -> W.VBox:
 
     pick.observe(redraw, names="value")
     axis.observe(redraw, names="value")
-    return W.VBox([W.HBox([pick]), axis, fig])
+    return W.VBox([W.HBox([pick]), axis, fig.publish()])
 
 
 def _chain_setting(row: dict) -> tuple[str, float]:

@@ -16,6 +16,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod import plots
+from genmod.anim_panel import StagedFigure
 from genmod.inverse import InverseCDF1D
 from genmod.targets import Target
 
@@ -38,7 +39,7 @@ def inverse_1d_explorer(inv: InverseCDF1D, n: int = 2000, seed: int = 0, height:
     xs, cdf = _np(inv.edges), _np(inv.cdf)
     lo, hi = float(xs[0]), float(xs[-1])
     draws = _np(inv.sample(n, seed=seed))
-    fig = go.FigureWidget(
+    fig = StagedFigure(
         make_subplots(
             rows=1,
             cols=2,
@@ -122,7 +123,7 @@ def inverse_1d_explorer(inv: InverseCDF1D, n: int = 2000, seed: int = 0, height:
 
     u.observe(redraw, names="value")
     redraw()
-    return W.VBox([u, fig, readout])
+    return W.VBox([u, fig.publish(), readout])
 
 
 def density_comparison(
@@ -192,7 +193,7 @@ def gan_replay(model, real, height: int = 460, interval_ms: int = 150, show_grid
     gy = np.linspace(y0 + hy / 2, y1 - hy / 2, res, dtype=np.float32)
     real = _np(real)
     lx, ly = _lines_xy(snaps[0]["grid"])
-    fig = go.FigureWidget(
+    fig = StagedFigure(
         data=[
             go.Heatmap(
                 x=gx,
@@ -252,6 +253,6 @@ def gan_replay(model, real, height: int = 460, interval_ms: int = 150, show_grid
 
     slider.observe(lambda ch: show(ch["new"]), names="value")
     show(0)
-    box = W.VBox([fig, W.HBox([play, slider]), readout])
+    box = W.VBox([fig.publish(), W.HBox([play, slider]), readout])
     box.slider, box.play, box.figure = slider, play, fig
     return box

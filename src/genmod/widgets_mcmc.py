@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from genmod import diagnostics, mcmc, plots, targets
+from genmod.anim_panel import StagedFigure
 from genmod.targets import Target
 from genmod.trajectory import Trajectory
 
@@ -154,7 +155,7 @@ def step_size_explorer(
         continuous_update=False,
         readout_format=".3f",
     )
-    fig = go.FigureWidget(
+    fig = StagedFigure(
         make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58], horizontal_spacing=0.1)
     )
     fig.add_trace(plots.density_trace(t, resolution=80), row=1, col=1)
@@ -198,4 +199,4 @@ def step_size_explorer(
     pick.observe(redraw, names="value")
     eps.observe(redraw, names="value")
     redraw()
-    return W.VBox([W.HBox([pick, eps]), fig, readout])
+    return W.VBox([W.HBox([pick, eps]), fig.publish(), readout])

@@ -18,6 +18,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod import plots, widgets
+from genmod.anim_panel import StagedFigure
 from genmod.targets import GaussianMixture, Target
 from genmod.trajectory import Trajectory
 
@@ -119,7 +120,7 @@ def noise_explorer(
     g = torch.Generator().manual_seed(seed)
     data = mixture.sample(n_points, seed=seed)
     z = torch.randn(data.shape, generator=g)
-    fig = go.FigureWidget(
+    fig = StagedFigure(
         [
             plots.density_trace(mixture, 80),
             plots.points_trace(data, size=3, opacity=0.5, name="data + sigma z", gl=True),
@@ -159,7 +160,7 @@ def noise_explorer(
 
     slider.observe(redraw, names="value")
     redraw()
-    box = W.VBox([slider, fig, readout])
+    box = W.VBox([slider, fig.publish(), readout])
     box.slider, box.figure = slider, fig
     return box
 

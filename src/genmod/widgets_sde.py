@@ -12,6 +12,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod import control, metrics, plots, reverse
+from genmod.anim_panel import StagedFigure
 from genmod.targets import GaussianMixture, Target
 
 
@@ -150,7 +151,7 @@ def guidance_explorer(
     strength = W.FloatSlider(
         value=1.0, min=0.0, max=5.0, step=0.5, description="strength", continuous_update=False
     )
-    fig = go.FigureWidget(
+    fig = StagedFigure(
         data=[
             plots.density_trace(target, resolution=70),
             plots.points_trace(np.zeros((1, 2)), color=plots.COLORS["map"], gl=True),
@@ -174,4 +175,4 @@ def guidance_explorer(
     label.observe(redraw, names="value")
     strength.observe(redraw, names="value")
     redraw()
-    return W.VBox([W.HBox([label, strength]), fig, readout])
+    return W.VBox([W.HBox([label, strength]), fig.publish(), readout])
