@@ -200,6 +200,11 @@ def mcmc_throughput() -> list[dict]:
     return out
 
 
+def quality_text(q: float) -> str:
+    """Ratios above 1000 mean the sampler failed outright (e.g. ULA diverging): say so."""
+    return f"{q:.2f}" if q < 1000 else f"{q:.1e} (diverged)"
+
+
 def fmt(v, spec=".2f"):
     return "" if v is None else format(v, spec)
 
@@ -218,7 +223,7 @@ def sampler_table(rows) -> str:
             fmt(r["train_s"], ".1f"),
             fmt(r["sample_s"], ".3f"),
             f"{r['evals']:,}",
-            fmt(r["quality"]),
+            quality_text(r["quality"]),
             fmt(r["ess_per_s"], ",.0f"),
             r["note"],
         ]
