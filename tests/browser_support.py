@@ -4,8 +4,9 @@
 runtime, settings and workspace dirs, checkpoints outside the repository, autosave off so the
 committed notebooks are never rewritten). ``open_browser`` launches /usr/bin/chromium with
 flags that keep it off the network. ``run_notebook`` opens one notebook, waits for its kernel,
-runs all cells and returns what the page shows (``NotebookReport``), ``press_play`` checks that
-an animation moves its points, ``screenshot_tiles`` saves the notebook as scrolled PNG tiles.
+runs all cells and returns what the page shows (``NotebookReport``), ``check_animations`` checks
+that Play and the slider move every panel of each animation, ``screenshot_tiles`` saves the
+notebook as scrolled PNG tiles.
 """
 
 from __future__ import annotations
@@ -229,12 +230,14 @@ def prioritize_browser(niceness: int = -10) -> int:
     """Raise the priority of the Chromium processes this test started; how many were changed.
 
     anywidget (plotly's FigureWidget) gives each widget model 2 s to load and initialize its
-    ES module (plotly's is 4.9 MB, imported once per figure); past that the model silently drops
-    every later message, so the figure stays blank for good. On a reader's machine the browser
-    has the CPU to itself; here it shares 2 cores with the kernels and the nbval worker, and
-    figures went blank at load average 15. Renderers forked later inherit the priority from
-    the zygote. Needs root (CI and this machine); otherwise nothing changes.
+    ES module; past that the model silently drops every later message and the figure keeps
+    its first frame. genmod.staged makes a page import plotly's 4.9 MB module once, but that
+    first import still has to fit. On a reader's machine the browser has the CPU to itself;
+    here it shares 2 cores with the kernels and the nbval worker. Renderers forked later
+    inherit the priority from the zygote. Needs root (CI and this machine); otherwise nothing
+    changes.
     """
+
     import psutil
 
     changed = 0
@@ -268,38 +271,17 @@ JS_SESSION_STATE = """() => {
           dialogs: document.querySelectorAll('.jp-Dialog').length};
 }"""
 
-# Run the cells one at a time, as a reader working through the notes does, and after a cell
-# that displays a widget give the browser time to start it before the next cell runs: anywidget
-# (under plotly's FigureWidget) fails a widget whose model is not initialized within 2 s, and
-# "Run All" makes every FigureWidget of a notebook compile plotly's 5 MB widget module at once.
-WIDGET_START_MS = 3000
+# "Run All", as a reader starting the notes does: every cell is queued at once, so the
+# FigureWidgets of a notebook start in the browser while later cells still run. (genmod's
+# StagedFigure shares one plotly module per page; before it, figures started together could
+# miss anywidget's 2 s start-up limit and freeze, which this is the test for.)
 JS_RUN_ALL = """() => {
   window.__genmodRun = {done: false, ok: null, error: null};
-  (async () => {
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  try {
-    const w = jupyterapp.shell.currentWidget;
-    const nb = w.content;
-    for (let i = 0; i < nb.widgets.length; i++) {
-      const cell = nb.widgets[i];
-      if (cell.model.type !== 'code') continue;
-      nb.activeCellIndex = i;
-      await jupyterapp.commands.execute('notebook:run-cell');
-      const k = () => w.sessionContext.session && w.sessionContext.session.kernel;
-      while (!k() || k().status !== 'idle' || cell.model.executionState === 'running') {
-        await sleep(100);
-      }
-      const outs = cell.model.outputs.toJSON();
-      if (outs.some((o) => o.data && o.data['application/vnd.jupyter.widget-view+json'])) {
-        await sleep(WIDGET_START_MS);
-      }
-    }
-    window.__genmodRun = {done: true, ok: true, error: null};
-  } catch (e) {
-    window.__genmodRun = {done: true, ok: false, error: String(e)};
-  }
-  })();  // not awaited: the test polls JS_RUN_DONE with its own timeout
-}""".replace("WIDGET_START_MS", str(WIDGET_START_MS))
+  jupyterapp.commands.execute('notebook:run-all-cells').then(
+    () => { window.__genmodRun = {done: true, ok: true, error: null}; },
+    (e) => { window.__genmodRun = {done: true, ok: false, error: String(e)}; });
+  // not awaited: the test polls JS_RUN_DONE with its own timeout
+}"""
 
 # done when the command resolved, the kernel is idle and no cell waits to run ([*])
 JS_RUN_DONE = """() => {
@@ -363,8 +345,10 @@ JS_REPORT = """() => {
   const stderr = Array.from(w.content.node.querySelectorAll(
       '.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]'))
     .map(el => el.innerText).filter(t => /Traceback|Error/.test(t)).map(t => t.slice(0, 300));
+  // genmod.staged's wrapper caches plotly's widget module here: one entry per bundle
+  const shared = Object.keys(globalThis.__genmod_plotly_widget__ || {}).length;
   return {cells: cells.length, errors, unexecuted, plotlyOutputs, widgetOutputs,
-          plotly, widgets, stderr};
+          plotly, widgets, stderr, sharedPlotlyModules: shared};
 }"""
 
 # points of every scatter trace inside widget output k: what a frame change must move
@@ -411,9 +395,17 @@ class NotebookReport:
                     # seen: a FigureWidget drawn with its layout but no traces (its data
                     # arrived after the view rendered); a reader would see empty axes too
                     out.append(f"figure in widget {k} (cell {wd['cell']}) not rendered: {p}")
+        if any(wd.get("plots") for wd in r["widgets"]) and r["sharedPlotlyModules"] != 1:
+            out.append(
+                "figure widgets did not load plotly through genmod.staged's shared module"
+                f" ({r['sharedPlotlyModules']} cached modules, expected 1)"
+            )
         for a in self.animations:
             if not a["moved"]:
-                out.append(f"animation in widget {a['widget']}: {a['how']} did not move the points")
+                out.append(
+                    f"animation in widget {a['widget']}: {a['how']} did not move every panel"
+                    f" (moved: {a['panels_moved']})"
+                )
         return out
 
 
@@ -513,19 +505,27 @@ def panels_moved(before: list, after: list) -> list[bool]:
     return [b != a for b, a in zip(before, after) if any(t["n"] for t in b)]
 
 
-def any_moved(before: list, after: list) -> bool:
-    """The animation moved: at least one of its panels shows new points.
+def watch_panels(page, k: int, before: list, timeout_s: float) -> tuple[list[bool], float]:
+    """Poll widget k's points until every panel has shown points other than ``before``.
 
-    Every panel should move; which ones did is recorded in the summary (``panels_moved``; for
-    the slider step, since Play is paused by then) but only one is required for now: in a
-    two-panel race one FigureWidget can miss anywidget's 2 s start-up limit and keep its first
-    frame (README, Known issues).
+    A panel counts as moved if it differed from ``before`` at any poll (a Play loop may come
+    back to its first frame). Returns (moved per panel, seconds until all moved or timeout).
     """
-    return any(panels_moved(before, after))
+    moved, t0 = None, time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        page.wait_for_timeout(300)
+        now = panels_moved(before, page.evaluate(JS_POINTS, k))
+        moved = (
+            now if moved is None or len(moved) != len(now) else [a or b for a, b in zip(moved, now)]
+        )
+        if moved and all(moved):
+            break
+    return moved or [], round(time.monotonic() - t0, 1)
 
 
 def check_animations(page, report: NotebookReport, timeout_s: float = 20) -> None:
-    """For each widget output with a Play button: press Play, require plotted points to move.
+    """For each widget output with a Play button: press Play, then click the slider, and
+    require every panel's plotted points to move each time.
 
     Points are read from the plotly graph divs' data (Scattergl draws into a canvas, so the
     DOM has no per-point elements); a frame change arrives through the kernel (slider ->
@@ -538,24 +538,19 @@ def check_animations(page, report: NotebookReport, timeout_s: float = 20) -> Non
         out.scroll_into_view_if_needed()
         before = page.evaluate(JS_POINTS, k)
         out.locator(".widget-play button").first.click()
-        moved, t0 = False, time.monotonic()
-        while time.monotonic() - t0 < timeout_s and not moved:
-            page.wait_for_timeout(300)
-            after = page.evaluate(JS_POINTS, k)
-            moved = any_moved(before, after)
-        # pause (second button of the Play widget) so the next checks are not racing frames
+        moved, elapsed = watch_panels(page, k, before, timeout_s)
+        # pause (second button of the Play widget) so the slider check is not racing frames
         buttons = out.locator(".widget-play button")
         if buttons.count() > 1:
             buttons.nth(1).click()
-        elapsed = round(time.monotonic() - t0, 1)
-        page.wait_for_timeout(1500)  # let slower panels catch up before recording each one
+        page.wait_for_timeout(500)
         report.animations.append(
             {
                 "widget": k,
                 "how": "Play",
-                "moved": moved,
+                "moved": all_moved(moved),
                 "after_s": elapsed,
-                "panels_moved": panels_moved(before, page.evaluate(JS_POINTS, k)),
+                "panels_moved": moved,
             }
         )
         # and the slider: click its track a quarter from the end far from the handle, as a
@@ -569,22 +564,21 @@ def check_animations(page, report: NotebookReport, timeout_s: float = 20) -> Non
         bb = track.bounding_box()
         frac = 0.25 if top and now / top > 0.5 else 0.75
         page.mouse.click(bb["x"] + frac * bb["width"], bb["y"] + bb["height"] / 2)
-        moved, t0 = False, time.monotonic()
-        while time.monotonic() - t0 < timeout_s and not moved:
-            page.wait_for_timeout(300)
-            after = page.evaluate(JS_POINTS, k)
-            moved = any_moved(before, after)
-        elapsed = round(time.monotonic() - t0, 1)
-        page.wait_for_timeout(1500)
+        moved, elapsed = watch_panels(page, k, before, timeout_s)
         report.animations.append(
             {
                 "widget": k,
                 "how": "slider",
-                "moved": moved,
+                "moved": all_moved(moved),
                 "after_s": elapsed,
-                "panels_moved": panels_moved(before, page.evaluate(JS_POINTS, k)),
+                "panels_moved": moved,
             }
         )
+
+
+def all_moved(panels: list[bool]) -> bool:
+    """The animation moved: it has panels and every one of them shows new points."""
+    return bool(panels) and all(panels)
 
 
 def screenshot_tiles(page, out_dir: Path, stem: str, max_tiles: int = 40) -> list[Path]:
@@ -607,5 +601,17 @@ def screenshot_tiles(page, out_dir: Path, stem: str, max_tiles: int = 40) -> lis
     return paths
 
 
-def shutdown_kernels(page) -> None:
+def shutdown_kernels(page, server_pid: int | None = None, timeout_s: float = 30) -> None:
+    """Shut the page's kernels down and wait until the server has no child process left, so
+    the next notebook's memory is not measured together with a kernel still exiting."""
+    import psutil
+
     page.evaluate(JS_SHUTDOWN)
+    deadline = time.monotonic() + timeout_s
+    while server_pid is not None and time.monotonic() < deadline:
+        try:
+            if not psutil.Process(server_pid).children(recursive=True):
+                return
+        except psutil.Error:
+            return
+        time.sleep(0.2)

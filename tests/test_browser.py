@@ -2,9 +2,10 @@
 browser, so a widget or figure that never renders would pass it. This test does not.
 
 Per notebook in notebooks/ (globbed, so new notebooks are covered automatically): open it in
-JupyterLab, wait for its kernel, run all cells, and require no error output, every plotly figure
-drawn (SVG and traces, or a WebGL canvas), every widget rendered, and in every animation widget
-Play and a slider step moving the plotted points. Screenshots: tests/artifacts/browser/.
+JupyterLab, wait for its kernel, "Run All" (every cell queued at once, as a reader starts the
+notes), and require no error output, every plotly figure drawn (SVG and traces, or a WebGL
+canvas), every widget rendered, and in every animation widget Play and a slider step each
+moving the plotted points of every panel. Screenshots: tests/artifacts/browser/.
 
 Needs Debian's Chromium (/usr/bin/chromium) and the playwright package (never a downloaded
 browser). Without them the tests skip locally and fail under CI=true.
@@ -56,12 +57,9 @@ def browser(lab):
             context.close()
 
 
-# anywidget (which plotly 7's FigureWidget is built on) gives each widget 2 s to initialize
-# in the browser; past that, the view keeps its first frame and ignores every later update.
-# On a CPU-starved machine (the other test worker training models) that can hit one widget of
-# a notebook. So a notebook whose check fails is run once more in a fresh page, and the retry
-# is recorded in its summary; a notebook that fails twice fails the test.
-ATTEMPTS = 2
+# One attempt per notebook: a frozen panel (anywidget's 2 s start-up limit, see
+# genmod.staged) is what this test exists to catch, so it is not retried away.
+ATTEMPTS = 1
 
 
 def _attempt(notebook: Path, rel: str, lab, browser, attempt: int) -> list[str]:
@@ -84,6 +82,7 @@ def _attempt(notebook: Path, rel: str, lab, browser, attempt: int) -> list[str]:
             "plotly_outputs": result.report["plotlyOutputs"],
             "widget_outputs": result.report["widgetOutputs"],
             "figures_in_widgets": sum(len(w.get("plots", [])) for w in result.report["widgets"]),
+            "shared_plotly_modules": result.report["sharedPlotlyModules"],
             "animations": result.animations,
             "console_errors": result.console_errors[:20],
             "screenshots": [t.name for t in tiles],
@@ -103,7 +102,7 @@ def _attempt(notebook: Path, rel: str, lab, browser, attempt: int) -> list[str]:
     finally:
         memory.stop()
         try:
-            bs.shutdown_kernels(page)
+            bs.shutdown_kernels(page, lab.proc.pid)
         finally:
             page.close()
 

@@ -12,7 +12,6 @@ re-running plotly's property validators (~1 ms each).
 from __future__ import annotations
 
 import math
-from copy import deepcopy
 
 import numpy as np
 import plotly.graph_objects as go
@@ -20,6 +19,7 @@ from plotly.basedatatypes import Undefined
 
 from genmod import anim_layers as L
 from genmod import plots
+from genmod.staged import StagedFigure
 from genmod.targets import Target
 from genmod.trajectory import Trajectory
 
@@ -73,36 +73,6 @@ def _domains(size: int, aspect: float):
     y_top = (y_main[1] + gap / ph, 1)
     x_main, x_right = (0, size / pw), ((size + gap) / pw, 1)
     return w, h, dict(l=ml, r=mr, t=mt, b=mb), x_main, x_right, y_main, y_top, y_strip
-
-
-class StagedFigure(go.FigureWidget):
-    """A FigureWidget whose browser model starts from the finished figure.
-
-    A plain FigureWidget opens its comm empty and sends data and layout in later messages;
-    under load JupyterLab sometimes draws a view before they arrive and the plot stays
-    blank. Here the comm stays closed while the figure is built and updated, and
-    ``publish()`` opens it with the current data and layout as the initial state.
-    """
-
-    def __init__(self, *args, **kwargs):
-        self._staged = True
-        super().__init__(*args, **kwargs)
-
-    def open(self):
-        if not getattr(self, "_staged", False):
-            super().open()
-
-    def publish(self) -> StagedFigure:
-        """Open the comm with the figure as it is now; later edits are sent as usual."""
-        if self._staged:
-            self._staged = False
-            # edits made while staged are in the initial state: none is pending in a browser
-            self._last_layout_edit_id = self._last_trace_edit_id = 0
-            self._layout_edit_in_process = self._trace_edit_in_process = False
-            self._widget_layout = deepcopy(self._layout_obj._props)
-            self._widget_data = deepcopy(self._data)
-            self.open()
-        return self
 
 
 class Panel:

@@ -15,7 +15,7 @@ import ipywidgets as W
 import plotly.graph_objects as go
 
 from genmod import plots
-from genmod.anim_panel import StagedFigure
+from genmod.staged import StagedFigure
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results.json"
 COST_AXES = {

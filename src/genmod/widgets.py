@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 
 from genmod import anim_layers as L
 from genmod import plots
-from genmod.anim_panel import Panel, StagedFigure
+from genmod.anim_panel import Panel
+from genmod.staged import StagedFigure
 from genmod.targets import Target
 from genmod.trajectory import Trajectory
 

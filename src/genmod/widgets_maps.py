@@ -16,8 +16,8 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod import plots
-from genmod.anim_panel import StagedFigure
 from genmod.inverse import InverseCDF1D
+from genmod.staged import StagedFigure
 from genmod.targets import Target
 
 #: Red (D says fake) to white to blue (D says real), for the discriminator's field.

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from genmod import diagnostics, mcmc, plots, targets
-from genmod.anim_panel import StagedFigure
+from genmod.staged import StagedFigure
 from genmod.targets import Target
 from genmod.trajectory import Trajectory
 

@@ -18,7 +18,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod import plots, widgets
-from genmod.anim_panel import StagedFigure
+from genmod.staged import StagedFigure
 from genmod.targets import GaussianMixture, Target
 from genmod.trajectory import Trajectory
 

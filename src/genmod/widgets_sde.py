@@ -12,7 +12,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod import control, metrics, plots, reverse
-from genmod.anim_panel import StagedFigure
+from genmod.staged import StagedFigure
 from genmod.targets import GaussianMixture, Target
 
 

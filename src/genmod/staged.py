@@ -1,0 +1,99 @@
+"""``StagedFigure``: the FigureWidget every genmod widget uses, made safe to start in a browser.
+
+Two problems of plotly's FigureWidget in JupyterLab, both met in the browser tests:
+
+1. A plain FigureWidget opens its comm empty and sends data and layout in later messages;
+   under load JupyterLab sometimes draws a view before they arrive and the plot stays blank.
+   Here the comm stays closed while the figure is built and updated, and ``publish()`` opens
+   it with the current data and layout as the initial state.
+2. plotly 7's FigureWidget is an anywidget, and anywidget gives each widget model 2 s to
+   load its ES module and initialize; a model that misses that silently drops every later
+   message (its view keeps its first frame). plotly's module is a 4.9 MB bundle and
+   anywidget imports it from a fresh blob URL for every figure, so the browser parses and
+   runs all of plotly.js once per figure: two figures started together (the two panels of a
+   race, or "Run All") take turns on the page's one thread and one of them misses 2 s.
+   ``StagedFigure`` ships a small wrapper module instead (:data:`SHARED_ESM`) that imports
+   the bundle once per page and hands the same module to every later figure. A figure after
+   the page's first starts in milliseconds; figures that start together wait on one import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from copy import deepcopy
+from pathlib import Path
+
+import plotly
+import plotly.graph_objects as go
+
+# plotly's widget bundle: the file BaseFigureWidget ships as its _esm
+_BUNDLE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+
+_WRAPPER = """\
+// genmod.staged: plotly's FigureWidget module, imported once per page and shared by every
+// figure (anywidget imports each widget's _esm from its own blob URL, so each figure would
+// otherwise parse and run all of plotly.js again).
+const KEY = "__genmod_plotly_widget__";
+const ID = "BUNDLE_ID";
+const SOURCE = BUNDLE_SOURCE;
+const cache = (globalThis[KEY] = globalThis[KEY] || {});
+if (!cache[ID]) {
+  const url = URL.createObjectURL(new Blob([SOURCE], {type: "text/javascript"}));
+  cache[ID] = import(/* webpackIgnore: true */ url);
+  cache[ID].finally(() => URL.revokeObjectURL(url));
+}
+// plotly exports a factory: anywidget calls it once per model, so figures share no state
+export default (await cache[ID]).default;
+"""
+
+
+def shared_esm(bundle: Path = _BUNDLE) -> str:
+    """The wrapper module around ``bundle`` (its source embedded as one string literal).
+
+    The cache key is a hash of the bundle, so two plotly versions in one page never mix.
+    Raises FileNotFoundError when plotly has no bundle there (``StagedFigure`` then keeps
+    plotly's own module).
+    """
+    source = Path(bundle).read_text(encoding="utf-8")
+    key = hashlib.sha1(source.encode()).hexdigest()[:16]
+    # json.dumps gives a valid JS string literal (ASCII only, so no U+2028 surprises)
+    return _WRAPPER.replace("BUNDLE_ID", key).replace("BUNDLE_SOURCE", json.dumps(source))
+
+
+try:
+    SHARED_ESM: str | None = shared_esm()
+except OSError:  # a plotly without the bundle file: keep its own _esm
+    SHARED_ESM = None
+
+
+class StagedFigure(go.FigureWidget):
+    """A FigureWidget that starts from the finished figure and shares plotly's browser module.
+
+    Build and update it like any FigureWidget; nothing reaches a browser until
+    ``publish()``, which opens the comm with the figure as it is then. Later edits are sent
+    as usual.
+    """
+
+    if SHARED_ESM is not None:
+        _esm = SHARED_ESM
+
+    def __init__(self, *args, **kwargs):
+        self._staged = True
+        super().__init__(*args, **kwargs)
+
+    def open(self):
+        if not getattr(self, "_staged", False):
+            super().open()
+
+    def publish(self) -> StagedFigure:
+        """Open the comm with the figure as it is now; later edits are sent as usual."""
+        if self._staged:
+            self._staged = False
+            # edits made while staged are in the initial state: none is pending in a browser
+            self._last_layout_edit_id = self._last_trace_edit_id = 0
+            self._layout_edit_in_process = self._trace_edit_in_process = False
+            self._widget_layout = deepcopy(self._layout_obj._props)
+            self._widget_data = deepcopy(self._data)
+            self.open()
+        return self
