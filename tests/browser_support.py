@@ -395,6 +395,11 @@ class NotebookReport:
                     # seen: a FigureWidget drawn with its layout but no traces (its data
                     # arrived after the view rendered); a reader would see empty axes too
                     out.append(f"figure in widget {k} (cell {wd['cell']}) not rendered: {p}")
+        # anywidget reports a model that missed its 2 s start-up limit only as a page error;
+        # such a figure keeps its first state (an explorer ignores its controls, too)
+        out += [
+            f"widget failed in the browser: {e}" for e in self.console_errors if "anywidget" in e
+        ]
         if any(wd.get("plots") for wd in r["widgets"]) and r["sharedPlotlyModules"] != 1:
             out.append(
                 "figure widgets did not load plotly through genmod.staged's shared module"
