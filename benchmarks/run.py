@@ -290,6 +290,14 @@ def main(argv=None) -> int:
         + "\n".join(lines)
     )
 
+    import widget_startup
+
+    ws = widget_startup.startup_ms()
+    sections.append(
+        "## Figure widget start-up in the browser (anywidget's limit: 2,000 ms per widget)\n\n"
+        + ("Chromium or Playwright missing." if ws is None else widget_startup.table(ws))
+    )
+
     if not args.skip_notebooks:
         import notebook_resources
 
