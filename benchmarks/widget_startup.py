@@ -19,17 +19,9 @@ import shutil
 import statistics
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# same folder: run.py and running this file both have benchmarks/ on sys.path
+from frame_time import CHROMIUM, CHROMIUM_ARGS
+
 LIMIT_MS = 2000  # anywidget 0.11: AbortSignal.timeout(2000) per model
 
 # each import gets its own blob URL, as anywidget does; a trailing comment makes the two
