@@ -217,5 +217,7 @@ def test_figures_and_widgets(moons_dsm, separated):
     assert "sigma = 20" in anim.children[0].value
     anim.animation.slider.value = anim.animation.n_frames - 1
     assert "denoised" in anim.children[0].value
-    assert isinstance(ws.weights_figure([("a", 0.5), ("b", 0.2)], 0.2), go.Figure)
+    wf = ws.weights_figure([("MALA, exact score (notebook 04)", 0.5), ("b", 0.2)], 0.2)
+    assert isinstance(wf, go.Figure)
+    assert wf.layout.yaxis.automargin  # long sampler names were cut off at the left edge
     assert isinstance(ws.ladder_figure(sig, tr.extras["step_size"]), go.Figure)

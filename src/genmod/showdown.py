@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import ipywidgets as W
+import numpy as np
 import plotly.graph_objects as go
 
 from genmod import plots
@@ -44,6 +45,34 @@ def best(rows: list[dict], target: str, way: str) -> dict:
     return min(cands, key=lambda r: r["quality"])
 
 
+def label_positions(x, y, near: float = 0.15) -> list[str]:
+    """A text position per point of a log-log scatter, so that close labels do not overlap.
+
+    Points are visited left to right; a label goes above its point unless a placed label
+    above a point within ``near`` decades (in x and y) is there already, then below, then
+    to the right.
+    """
+    lx, ly = np.log10(np.maximum(x, 1e-12)), np.log10(np.maximum(y, 1e-12))
+    out = [""] * len(lx)
+    placed: list[tuple[float, float, str]] = []
+    for i in np.argsort(lx, kind="stable"):
+        taken = {p for px, py, p in placed if abs(px - lx[i]) < near and abs(py - ly[i]) < near}
+        pos = next(
+            (p for p in ("top center", "bottom center", "middle right") if p not in taken),
+            "middle left",
+        )
+        out[i] = pos
+        placed.append((lx[i], ly[i], pos))
+    return out
+
+
+def _log_dtick(values) -> str | int:
+    """Tick spacing for a log axis: 1, 2, 5 per decade over short ranges, decades otherwise
+    (plotly's default labels every digit over short ranges, too many to read)."""
+    v = np.log10(np.maximum(np.asarray(values, dtype=float), 1e-12))
+    return "D2" if v.max() - v.min() < 2 else 1
+
+
 def figure(rows: list[dict], target: str, cost: str = "total_s") -> go.Figure:
     """Quality (log) against cost (log) for every sampler on one target."""
     if cost not in COST_AXES:
@@ -51,28 +80,42 @@ def figure(rows: list[dict], target: str, cost: str = "total_s") -> go.Figure:
     sel = [r for r in rows if r["target"] == target]
     if not sel:
         raise ValueError(f"no rows for target {target!r}")
+    xs = [max(r[cost], 1e-4) for r in sel]
+    ys = [r["quality"] for r in sel]
+    pos = label_positions(xs, ys)
     fig = go.Figure()
     for way in ("chain", "map"):
-        pts = [r for r in sel if r["way"] == way]
+        idx = [i for i, r in enumerate(sel) if r["way"] == way]
         fig.add_trace(
             go.Scatter(
-                x=[max(r[cost], 1e-4) for r in pts],
-                y=[r["quality"] for r in pts],
+                x=[xs[i] for i in idx],
+                y=[ys[i] for i in idx],
                 mode="markers+text",
-                text=[r["sampler"] for r in pts],
-                textposition="top center",
+                text=[sel[i]["sampler"] for i in idx],
+                textposition=[pos[i] for i in idx],
                 marker=dict(size=11, color=plots.COLORS[way]),
                 name="chains (statistician)" if way == "chain" else "maps (ML)",
             )
         )
-    fig.add_hline(
-        y=1,
-        line=dict(dash="dot", color="#888"),
-        annotation_text="exact samples",
-        annotation_position="bottom right",
+    fig.add_hline(y=1, line=dict(dash="dot", color="#888"))
+    # on a log axis an annotation's y is log10 of the value (add_hline's own label would
+    # land at 10, not at 1)
+    fig.add_annotation(
+        text="exact samples",
+        x=1,
+        xref="x domain",
+        xanchor="right",
+        y=0,
+        yanchor="top",
+        showarrow=False,
+        font=dict(color="#666"),
     )
-    fig.update_xaxes(type="log", title=COST_AXES[cost])
-    fig.update_yaxes(type="log", title="energy distance / noise floor (lower is better)")
+    fig.update_xaxes(type="log", title=COST_AXES[cost], dtick=_log_dtick(xs))
+    fig.update_yaxes(
+        type="log",
+        title="energy distance / noise floor (lower is better)",
+        dtick=_log_dtick([*ys, 1.0]),
+    )
     return plots.layout(fig, height=460, title=f"{target}: quality vs cost")
 
 
@@ -80,16 +123,23 @@ def explorer(rows: list[dict]) -> W.VBox:
     """A target dropdown and a cost-axis toggle over :func:`figure`."""
     names = list(dict.fromkeys(r["target"] for r in rows))
     pick = W.Dropdown(options=names, value=names[0], description="target")
-    axis = W.ToggleButtons(options=[(v, k) for k, v in COST_AXES.items()], value="total_s")
+    axis = W.ToggleButtons(
+        options=[(v, k) for k, v in COST_AXES.items()],
+        value="total_s",
+        description="cost",
+        style={"button_width": "auto"},  # the default width cuts the labels off
+    )
     fig = StagedFigure(figure(rows, names[0], "total_s"))
 
     def redraw(_=None):
         new = figure(rows, pick.value, axis.value)
         with fig.batch_update():
             for old, tr in zip(fig.data, new.data):
-                old.x, old.y, old.text = tr.x, tr.y, tr.text
+                old.x, old.y, old.text, old.textposition = tr.x, tr.y, tr.text, tr.textposition
             fig.layout.title = new.layout.title
             fig.layout.xaxis.title = new.layout.xaxis.title
+            fig.layout.xaxis.dtick = new.layout.xaxis.dtick
+            fig.layout.yaxis.dtick = new.layout.yaxis.dtick
 
     pick.observe(redraw, names="value")
     axis.observe(redraw, names="value")

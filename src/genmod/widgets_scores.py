@@ -212,8 +212,9 @@ def weights_figure(rows: list[tuple[str, float]], true_weight: float, height=300
     )
     fig.add_vline(x=true_weight, line=dict(color=plots.COLORS["exact"], dash="dash"))
     fig.update_xaxes(range=[0, 1], title="estimated weight of the small mode")
-    fig.update_yaxes(autorange="reversed")
-    return plots.layout(fig, height=height, title=f"mode weight (true {true_weight:g}, dashed)")
+    fig = plots.layout(fig, height=height, title=f"mode weight (true {true_weight:g}, dashed)")
+    # the sampler names are long: let the left margin grow to fit them
+    return fig.update_yaxes(autorange="reversed", automargin=True)
 
 
 def ladder_figure(sigmas, step_sizes=None, height: int = 300) -> go.Figure:
