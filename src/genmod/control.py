@@ -71,7 +71,11 @@ def inpaint(
         return x
 
     x = fill(an_sde.prior_sample(n, g), ts[0])
-    xs = [x]
+    # frames go into one tensor allocated up front: small per-step copies kept in a list
+    # sit between the score's large per-step temporaries and fragment the heap (the kernel
+    # kept 600-1000 MB after this loop on a 256-component target, instead of ~20 MB)
+    xs = torch.empty(int(steps) + 1, n, 2, dtype=x.dtype)
+    xs[0] = x
     with torch.no_grad():
         for i in range(int(steps)):
             t, dt = ts[i], ts[i + 1] - ts[i]
@@ -80,8 +84,8 @@ def inpaint(
             if i < int(steps) - 1:
                 x = x + gt * abs(dt) ** 0.5 * torch.randn(x.shape, generator=g)
             x = fill(x.clone(), ts[i + 1])
-            xs.append(x)
-    return Trajectory(torch.stack(xs), torch.tensor(ts).float(), "map", "inpainting", n_evals=steps)
+            xs[i + 1] = x
+    return Trajectory(xs, torch.tensor(ts).float(), "map", "inpainting", n_evals=steps)
 
 
 def conditional_density(target, known_x: float, ys: torch.Tensor) -> torch.Tensor:
