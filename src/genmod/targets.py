@@ -192,23 +192,33 @@ class GaussianMixture(Target):
         return torch.softmax(self.component_log_probs(x), dim=1)
 
     def _chunks(self, x):
-        # keep n x k work arrays near 4M entries (curve targets have ~1000 components)
-        step = max(1, 4_000_000 // len(self.weights))
+        # keep n x k work arrays near 1M entries (8 MB in float64; curve targets have 256
+        # components): larger ones fall under glibc's dynamic mmap threshold and fragment
+        # the heap, and a kernel kept several hundred MB after one grid of log densities
+        step = max(1, 1_000_000 // len(self.weights))
         return x.split(step)
 
     def _log_prob(self, x):
-        out = [torch.logsumexp(self.component_log_probs(c), dim=1) for c in self._chunks(x)]
-        return torch.cat(out).to(x.dtype)
+        # results go into one preallocated tensor (small per-chunk results kept in a list
+        # would sit between the large temporaries and fragment the heap)
+        out = torch.empty(len(x), dtype=torch.float64)
+        i = 0
+        for c in self._chunks(x):
+            out[i : i + len(c)] = torch.logsumexp(self.component_log_probs(c), dim=1)
+            i += len(c)
+        return out.to(x.dtype)
 
     def score(self, x):
         # grad log p = sum_k r_k(x) (mean_k - x) / std_k^2
         x = as_points(x)
-        out = []
+        out = torch.empty(len(x), 2, dtype=torch.float64)
+        i = 0
         for c in self._chunks(x):
             r = self.responsibilities(c)
             diff = self.means[None] - c.double()[:, None, :]
-            out.append((r[..., None] * diff / (self.stds**2)[None, :, None]).sum(1))
-        return torch.cat(out).to(x.dtype)
+            out[i : i + len(c)] = (r[..., None] * diff / (self.stds**2)[None, :, None]).sum(1)
+            i += len(c)
+        return out.to(x.dtype)
 
     def _sample(self, n, g):
         k = torch.multinomial(self.weights, n, replacement=True, generator=g)
