@@ -66,3 +66,19 @@ def test_no_comm_until_publish_then_the_finished_figure():
     comm = fig.comm
     fig.publish()  # a second publish is a no-op
     assert fig.comm is comm
+
+
+def test_setup_preloads_plotly_once_without_waiting_for_it():
+    import genmod
+
+    genmod.setup(seed=0)
+    first = staged._preloader
+    assert first is not None and first.comm is not None
+    # the preloader starts the shared import and returns at once (its own 2 s limit never
+    # matters); it caches under the same key as the figures' wrapper
+    assert first._esm.rstrip().endswith("export default {initialize() {}};")
+    assert not re.search(r"^export default \(await", first._esm, flags=re.M)
+    assert _key(first._esm) == _key(staged.SHARED_ESM)
+    assert _literal(first._esm) == _literal(staged.SHARED_ESM)
+    genmod.setup(seed=0)
+    assert staged._preloader is first  # one per kernel

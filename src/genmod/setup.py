@@ -27,3 +27,6 @@ def setup(seed: int = 0, threads: int = DEFAULT_THREADS, renderer: str = "plotly
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     pio.renderers.default = renderer
+    from genmod import staged
+
+    staged.preload()  # a browser starts importing plotly's widget module now

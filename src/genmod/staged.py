@@ -48,6 +48,22 @@ export default (await cache[ID]).default;
 """
 
 
+_PRELOAD = """\
+// genmod.staged.preload: start importing plotly's widget module now, without waiting for it
+// (this widget's own 2 s start-up limit then never matters); figures wait on the same import.
+const KEY = "__genmod_plotly_widget__";
+const ID = "BUNDLE_ID";
+const SOURCE = BUNDLE_SOURCE;
+const cache = (globalThis[KEY] = globalThis[KEY] || {});
+if (!cache[ID]) {
+  const url = URL.createObjectURL(new Blob([SOURCE], {type: "text/javascript"}));
+  cache[ID] = import(/* webpackIgnore: true */ url);
+  cache[ID].finally(() => URL.revokeObjectURL(url));
+}
+export default {initialize() {}};
+"""
+
+
 def shared_esm(bundle: Path = _BUNDLE) -> str:
     """The wrapper module around ``bundle`` (its source embedded as one string literal).
 
@@ -55,10 +71,14 @@ def shared_esm(bundle: Path = _BUNDLE) -> str:
     Raises FileNotFoundError when plotly has no bundle there (``StagedFigure`` then keeps
     plotly's own module).
     """
+    return _fill(_WRAPPER, bundle)
+
+
+def _fill(template: str, bundle: Path) -> str:
     source = Path(bundle).read_text(encoding="utf-8")
     key = hashlib.sha1(source.encode()).hexdigest()[:16]
     # json.dumps gives a valid JS string literal (ASCII only, so no U+2028 surprises)
-    return _WRAPPER.replace("BUNDLE_ID", key).replace("BUNDLE_SOURCE", json.dumps(source))
+    return template.replace("BUNDLE_ID", key).replace("BUNDLE_SOURCE", json.dumps(source))
 
 
 try:
@@ -97,3 +117,26 @@ class StagedFigure(go.FigureWidget):
             self._widget_data = deepcopy(self._data)
             self.open()
         return self
+
+
+_preloader = None  # kept alive: the browser's import goes on either way
+
+
+def preload() -> None:
+    """Make a connected browser start importing plotly's widget module now.
+
+    A page's first figure must import the 4.9 MB bundle within anywidget's 2 s start-up
+    limit (about 1.3 s in headless Chromium; more on a busy machine). ``genmod.setup()``
+    calls this at the top of every notebook, so the import runs while the first cells
+    compute and the first figure usually finds it done. It opens an invisible widget's comm
+    (no output, nothing in the notebook file); without a browser nothing happens.
+    """
+    global _preloader
+    if SHARED_ESM is None or _preloader is not None:
+        return
+    import anywidget
+
+    class _Preload(anywidget.AnyWidget):
+        _esm = _fill(_PRELOAD, _BUNDLE)
+
+    _preloader = _Preload()
