@@ -30,38 +30,40 @@ import plotly.graph_objects as go
 # plotly's widget bundle: the file BaseFigureWidget ships as its _esm
 _BUNDLE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
 
-_WRAPPER = """\
+# starts the page's one import of the bundle (cached on globalThis, keyed by its hash)
+_START_IMPORT = """\
+const KEY = "__genmod_plotly_widget__";
+const ID = "BUNDLE_ID";
+const SOURCE = BUNDLE_SOURCE;
+const cache = (globalThis[KEY] = globalThis[KEY] || {});
+if (!cache[ID]) {
+  const url = URL.createObjectURL(new Blob([SOURCE], {type: "text/javascript"}));
+  cache[ID] = import(/* webpackIgnore: true */ url);
+  cache[ID].finally(() => URL.revokeObjectURL(url));
+}
+"""
+
+_WRAPPER = (
+    """\
 // genmod.staged: plotly's FigureWidget module, imported once per page and shared by every
 // figure (anywidget imports each widget's _esm from its own blob URL, so each figure would
 // otherwise parse and run all of plotly.js again).
-const KEY = "__genmod_plotly_widget__";
-const ID = "BUNDLE_ID";
-const SOURCE = BUNDLE_SOURCE;
-const cache = (globalThis[KEY] = globalThis[KEY] || {});
-if (!cache[ID]) {
-  const url = URL.createObjectURL(new Blob([SOURCE], {type: "text/javascript"}));
-  cache[ID] = import(/* webpackIgnore: true */ url);
-  cache[ID].finally(() => URL.revokeObjectURL(url));
-}
+"""
+    + _START_IMPORT
+    + """\
 // plotly exports a factory: anywidget calls it once per model, so figures share no state
 export default (await cache[ID]).default;
 """
+)
 
-
-_PRELOAD = """\
+_PRELOAD = (
+    """\
 // genmod.staged.preload: start importing plotly's widget module now, without waiting for it
 // (this widget's own 2 s start-up limit then never matters); figures wait on the same import.
-const KEY = "__genmod_plotly_widget__";
-const ID = "BUNDLE_ID";
-const SOURCE = BUNDLE_SOURCE;
-const cache = (globalThis[KEY] = globalThis[KEY] || {});
-if (!cache[ID]) {
-  const url = URL.createObjectURL(new Blob([SOURCE], {type: "text/javascript"}));
-  cache[ID] = import(/* webpackIgnore: true */ url);
-  cache[ID].finally(() => URL.revokeObjectURL(url));
-}
-export default {initialize() {}};
 """
+    + _START_IMPORT
+    + "export default {initialize() {}};\n"
+)
 
 
 def shared_esm(bundle: Path = _BUNDLE) -> str:
