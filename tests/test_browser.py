@@ -62,8 +62,9 @@ def browser(lab):
 # genmod.setup() starts that import early). Here the browser shares 2 cores with the other
 # test worker, and one CI run lost a first figure that way; a second fresh page decides.
 # The retry makes the test weaker against the bug it was written for (figures starting
-# together froze); the old code still froze a panel in each of 6 runs of notebooks 00, 01
-# and 05 here, so it would have failed most runs.
+# together froze): the old code froze a panel in each of 6 runs of notebooks 00, 01 and 05
+# here, but in a given notebook only in about half of them, so a retry lets some such runs
+# pass (roughly one in three, estimated from those rates).
 ATTEMPTS = 2
 
 

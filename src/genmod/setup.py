@@ -11,7 +11,8 @@ DEFAULT_THREADS = 1
 
 
 def setup(seed: int = 0, threads: int = DEFAULT_THREADS, renderer: str = "plotly_mimetype") -> None:
-    """Seed python, numpy and torch, fix the thread count and the plotly renderer.
+    """Seed python, numpy and torch, fix the thread count and the plotly renderer, and
+    let a connected browser start loading plotly's widget module (``staged.preload``).
 
     Parameters
     ----------

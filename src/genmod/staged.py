@@ -19,6 +19,7 @@ Two problems of plotly's FigureWidget in JupyterLab, both met in the browser tes
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from copy import deepcopy
@@ -77,10 +78,16 @@ def shared_esm(bundle: Path = _BUNDLE) -> str:
 
 
 def _fill(template: str, bundle: Path) -> str:
-    source = Path(bundle).read_text(encoding="utf-8")
-    key = hashlib.sha1(source.encode()).hexdigest()[:16]
+    key, literal = _bundle_literal(Path(bundle))
+    return template.replace("BUNDLE_ID", key).replace("BUNDLE_SOURCE", literal)
+
+
+@functools.cache
+def _bundle_literal(bundle: Path) -> tuple[str, str]:
+    """(hash key, JS string literal) of a bundle, read once per process (it is 4.9 MB)."""
+    source = bundle.read_text(encoding="utf-8")
     # json.dumps gives a valid JS string literal (ASCII only, so no U+2028 surprises)
-    return template.replace("BUNDLE_ID", key).replace("BUNDLE_SOURCE", json.dumps(source))
+    return hashlib.sha1(source.encode()).hexdigest()[:16], json.dumps(source)
 
 
 try:
