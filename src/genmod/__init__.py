@@ -7,11 +7,13 @@ Submodules are imported on first use, so ``import genmod`` stays light.
 
 import importlib
 
+from genmod.claims import ClaimError, check
 from genmod.setup import setup
 
 __version__ = "0.1.0"
 
 _SUBMODULES = (
+    "claims",
     "targets",
     "toys",
     "trajectory",
@@ -42,7 +44,7 @@ _SUBMODULES = (
     "widgets_scores",
     "widgets_sde",
 )
-__all__ = [*_SUBMODULES, "setup"]
+__all__ = [*_SUBMODULES, "setup", "check", "ClaimError"]
 
 
 def __getattr__(name: str):

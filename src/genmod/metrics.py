@@ -107,12 +107,30 @@ def noise_floor(
     return cache[key]
 
 
-def quality(samples, target: Target, seed: int = 0, metric: str = "energy") -> float:
+#: Reference draws for quality() use seeds from here on, apart from the floors' and the notes'.
+REFERENCE_SEED = 2_000_000
+
+
+def reference_seed(seed: int = 0, repeat: int = 0) -> int:
+    """The one rule for quality's reference draws: ``REFERENCE_SEED + seed + 1000 * repeat``."""
+    return REFERENCE_SEED + int(seed) + 1000 * int(repeat)
+
+
+def quality(
+    samples, target: Target, seed: int = 0, metric: str = "energy", repeats: int = 1
+) -> float:
     """metric(samples, fresh exact draw of the same size) / noise floor at that size.
 
     About 1: as good as exact samples; 2: twice the distance two exact draws have.
+    ``repeats`` > 1 averages the metric over that many independent reference draws
+    (seeds from :func:`reference_seed`), which removes the reference draw's share of the
+    noise; the samples' own share remains, so claims also need a large enough n.
+    samples: (n, d) -> float.
     """
     samples = as_points(samples, "samples")
-    n = samples.shape[0]
-    ref = target.sample(n, seed=2_000_000 + int(seed))
-    return _metric(metric)(samples, ref) / noise_floor(target, n, seed=seed, metric=metric).mean
+    n, fn = samples.shape[0], _metric(metric)
+    repeats = check_n(repeats)
+    dist = sum(
+        fn(samples, target.sample(n, seed=reference_seed(seed, r))) for r in range(repeats)
+    )
+    return dist / repeats / noise_floor(target, n, seed=seed, metric=metric).mean

@@ -1,5 +1,6 @@
 """One call at the top of every notebook: seeds, thread count, plot renderer."""
 
+import os
 import random
 
 import numpy as np
@@ -8,16 +9,30 @@ import torch
 #: One thread makes every result bit-identical run to run (and lets the test
 #: suite run two notebooks at once on two cores).
 DEFAULT_THREADS = 1
+#: Environment variable that overrides the default thread count. The test suite re-runs
+#: the notebooks with it set to 2 to mimic another machine (tests/test_cross_machine.py).
+THREADS_ENV = "GENMOD_THREADS"
 
 
-def setup(seed: int = 0, threads: int = DEFAULT_THREADS, renderer: str = "plotly_mimetype") -> None:
+def default_threads() -> int:
+    """``$GENMOD_THREADS`` if set (a positive integer), else :data:`DEFAULT_THREADS`."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_THREADS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{THREADS_ENV} must be a positive integer, got {raw!r}")
+    return int(raw)
+
+
+def setup(seed: int = 0, threads: int | None = None, renderer: str = "plotly_mimetype") -> None:
     """Seed python, numpy and torch, fix the thread count and the plotly renderer, and
     let a connected browser start loading plotly's widget module (``staged.preload``).
 
     Parameters
     ----------
     seed: global seed (every genmod call also takes its own ``seed``).
-    threads: torch intra-op threads; fixed so outputs are reproducible.
+    threads: torch intra-op threads; fixed so outputs are reproducible. ``None``: the
+        ``GENMOD_THREADS`` environment variable if set, else 1.
     renderer: plotly renderer; ``plotly_mimetype`` stores figure JSON only
         (no plotly.js, no CDN), which JupyterLab renders offline.
     """
@@ -26,7 +41,7 @@ def setup(seed: int = 0, threads: int = DEFAULT_THREADS, renderer: str = "plotly
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002  (the global state user code may rely on)
     torch.manual_seed(seed)
-    torch.set_num_threads(threads)
+    torch.set_num_threads(default_threads() if threads is None else int(threads))
     pio.renderers.default = renderer
     from genmod import staged
 
