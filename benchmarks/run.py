@@ -36,12 +36,14 @@ from genmod import (  # noqa: E402
     flows,
     gan,
     inverse,
+    langevin,
     mcmc,
     metrics,
     score,
     sde,
     targets,
 )
+from genmod.arrays import uniform_box  # noqa: E402
 
 N = 2000
 FULL_TARGETS = ["two_moons", "eight_gaussians", "separated_mixture", "banana", "checkerboard"]
@@ -61,31 +63,31 @@ def tune_step(t, method: str, seed: int = 0) -> float:
     m = "mala" if method == "ula" else method
     goal, opts = ACCEPT_GOAL[m], {"store_paths": False} if m == "hmc" else {}
     best = None
-    for eps in (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2.0):
+    for step in (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2.0):
         tr = mcmc.sample(
             t,
             m,
             n_chains=200,
             n_steps=100,
-            step_size=eps,
+            step_size=step,
             seed=seed,
             x0=t.sample(200, seed=seed + 1),
             **opts,
         )
         gap = abs(tr.acceptance_rate() - goal)
         if best is None or gap < best[0]:
-            best = (gap, eps)
+            best = (gap, step)
     return best[1]
 
 
 def chain_rows(t, seeds, n_steps: int) -> list[dict]:
     rows = []
     for method in ("rwm", "mala", "hmc", "ula"):
-        eps = tune_step(t, method)
+        step = tune_step(t, method)
         opts = {"store_paths": False} if method == "hmc" else {}
         q, secs, ess_s = [], [], []
         for s in seeds:
-            run = dict(n_chains=N, n_steps=n_steps, step_size=eps, seed=s, **opts)
+            run = dict(n_chains=N, n_steps=n_steps, step_size=step, seed=s, **opts)
             tr, dt = _timed(lambda m=method, run=run: mcmc.sample(t, m, **run))
             q.append(metrics.quality(tr.final(), t, seed=s))
             secs.append(dt)
@@ -102,8 +104,8 @@ def chain_rows(t, seeds, n_steps: int) -> list[dict]:
                 evals=evals,
                 quality=statistics.mean(q),
                 ess_per_s=statistics.mean(ess_s),
-                step_size=eps,
-                note=f"step {eps:g}, {n_steps} steps",
+                step_size=step,
+                note=f"step {step:g}, {n_steps} steps",
             )
         )
     return rows
@@ -144,29 +146,27 @@ def map_rows(t, seeds) -> list[dict]:
     )
     rows[-1]["evals"] = 400 * 400
 
-    flow, dt = _timed(lambda: flows.fit(data, seed=0, progress=False))
+    flow, dt = _timed(lambda: flows.fit(data, progress=False, seed=0))
     add("RealNVP flow", dt, lambda s: flow.sample(N, seed=s), 1, "one pass per sample")
 
-    g, dt = _timed(lambda: gan.fit(data, seed=0, progress=False, snapshot_every=0))
+    g, dt = _timed(lambda: gan.fit(data, snapshot_every=0, progress=False, seed=0))
     add("GAN", dt, lambda s: g.sample(N, seed=s), 1, "one generator pass per sample")
 
-    ncsn, dt = _timed(lambda: score.fit(data, method="ladder", seed=0, progress=False))
+    ncsn, dt = _timed(lambda: score.fit(data, method="ladder", progress=False, seed=0))
     box = t.bounds
 
     def annealed(s):
-        tr = score.annealed_langevin(
-            ncsn.score, ncsn.sigmas, score.uniform_box(box, N, seed=s), seed=s
-        )
+        tr = langevin.annealed(ncsn.score, ncsn.sigmas, uniform_box(box, N, seed=s), seed=s)
         return tr.final(), tr.n_evals
 
     add("annealed Langevin", dt, annealed, None, "learned noise-conditional score")
 
     vp = sde.VP()
-    sm, dt = _timed(lambda: sde.fit(data, vp, seed=0, progress=False))
-    for method, steps in (("em", 500), ("pc", 250), ("ode", 100)):
+    sm, dt = _timed(lambda: score.fit(data, an_sde=vp, progress=False, seed=0))
+    for method, n_steps in (("em", 500), ("pc", 250), ("ode", 100)):
 
-        def draw(s, method=method, steps=steps):
-            tr = sde.sample(sm, vp, N, method=method, steps=steps, seed=s)
+        def draw(s, method=method, n_steps=n_steps):
+            tr = sde.sample(sm, vp, N, method=method, n_steps=n_steps, seed=s)
             return tr.final(), tr.n_evals * N
 
         add(
@@ -174,10 +174,10 @@ def map_rows(t, seeds) -> list[dict]:
             dt,
             draw,
             None,
-            f"VP SDE, {steps} steps; one score model for all three",
+            f"VP SDE, {n_steps} steps; one score model for all three",
         )
 
-    fm, dt = _timed(lambda: flow_matching.fit(data, seed=0, progress=False))
+    fm, dt = _timed(lambda: flow_matching.fit(data, progress=False, seed=0))
     add("flow matching", dt, lambda s: (fm.sample(N, seed=s), N * 50 * 4), None, "RK4, 50 steps")
     return rows
 
