@@ -38,6 +38,7 @@ _SUBMODULES = (
     "likelihood",
     "odes",
     "control",
+    "digits",
     "flow_matching",
     "anim_layers",
     "anim_panel",

@@ -39,8 +39,8 @@ MAX_ENERGY_ERROR = 1000.0
 class Step(NamedTuple):
     """One step of every chain. Shapes for n chains.
 
-    x: (n, 2) new positions; logp: (n,) log density there (None for ULA);
-    grad: (n, 2) score there (None for RWM); proposal: (n, 2);
+    x: (n, d) new positions; logp: (n,) log density there (None for ULA);
+    grad: (n, d) score there (None for RWM); proposal: (n, d);
     accepted, divergent: (n,) bool.
     """
 
@@ -84,7 +84,7 @@ def _metropolis(x, logp, grad, y, logp_y, grad_y, log_alpha, divergent, g) -> St
 def rwm_step(x, logp, fn: Potential, step_size: float, g: torch.Generator) -> Step:
     """Random-walk Metropolis: propose y = x + h z, accept with min(1, p(y) / p(x)).
 
-    x: (n, 2); logp: (n,) log p(x); fn: see :func:`potential` (gradient unused).
+    x: (n, d); logp: (n,) log p(x); fn: see :func:`potential` (gradient unused).
     """
     y = x + step_size * _randn(x, g)
     logp_y, _ = fn(y)
@@ -97,7 +97,7 @@ def mala_step(x, logp, grad, fn: Potential, step_size: float, g: torch.Generator
 
     The proposal is not symmetric, so the Hastings ratio adds
     log q(x | y) - log q(y | x) with q(y | x) = N(y; x + h^2/2 grad(x), h^2 I).
-    x: (n, 2); logp: (n,); grad: (n, 2) score at x.
+    x: (n, d); logp: (n,); grad: (n, d) score at x.
     """
     half = 0.5 * step_size * step_size
     z = _randn(x, g)
@@ -118,8 +118,8 @@ def leapfrog(x, p, grad, fn: Potential, step_size: float, n_leapfrog: int):
 
     Returns
     -------
-    x, p: (n, 2) end position and momentum; logp: (n,) and grad: (n, 2) at the end;
-    path: (n_leapfrog + 1, n, 2) positions, path[0] = x at the start.
+    x, p: (n, d) end position and momentum; logp: (n,) and grad: (n, d) at the end;
+    path: (n_leapfrog + 1, n, d) positions, path[0] = x at the start.
     """
     path = x.new_empty((n_leapfrog + 1, *x.shape))
     path[0] = x
@@ -138,8 +138,8 @@ def hmc_step(
 ) -> tuple[Step, torch.Tensor, torch.Tensor]:
     """Hamiltonian Monte Carlo: fresh momentum p ~ N(0, I), leapfrog, accept on energy.
 
-    Returns the Step, the initial momenta (n, 2) and the leapfrog path
-    (n_leapfrog + 1, n, 2). An energy error above ``MAX_ENERGY_ERROR`` or a
+    Returns the Step, the initial momenta (n, d) and the leapfrog path
+    (n_leapfrog + 1, n, d). An energy error above ``MAX_ENERGY_ERROR`` or a
     non-finite end point is a divergence.
     """
     p0 = _randn(x, g)
@@ -158,7 +158,7 @@ def ula_step(x, grad, fn: Potential, step_size: float, g: torch.Generator) -> St
     """Unadjusted Langevin: x + (h^2 / 2) score(x) + h z, always taken (no MH test).
 
     Its stationary law is close to, not equal to, the target: the bias grows with h.
-    x, grad: (n, 2), grad = score(x); fn (a potential) gives the score at the new point.
+    x, grad: (n, d), grad = score(x); fn (a potential) gives the score at the new point.
     """
     half = 0.5 * step_size * step_size
     y = x + half * grad + step_size * _randn(x, g)
@@ -195,12 +195,13 @@ def _start(target, x0, n_chains, g) -> torch.Tensor:
     if x0 is None:
         if target is None:
             raise ValueError("x0 is required when target is None")
-        return uniform_box(target.bounds, n_chains, g)  # overdispersed: the whole plot box
+        return uniform_box(target.box, n_chains, g)  # overdispersed: the whole start box
     x0 = torch.as_tensor(x0, dtype=torch.float32).detach()
-    if x0.shape == (2,):
-        x0 = x0.expand(n_chains, 2)
-    if x0.shape != (n_chains, 2):
-        raise ValueError(f"x0 must have shape ({n_chains}, 2) or (2,), got {tuple(x0.shape)}")
+    d = target.dim if target is not None else (x0.shape[-1] if x0.ndim else 0)
+    if x0.shape == (d,):
+        x0 = x0.expand(n_chains, d)
+    if x0.shape != (n_chains, d) or d < 1:
+        raise ValueError(f"x0 must have shape ({n_chains}, {d}) or ({d},), got {tuple(x0.shape)}")
     if not torch.isfinite(x0).all():
         raise ValueError("x0 has non-finite values")
     return x0.clone()
@@ -250,24 +251,24 @@ def sample(
     method: ``"rwm"``, ``"mala"``, ``"hmc"`` or ``"ula"``.
     step_size: > 0; proposal noise std (RWM, MALA, ULA), leapfrog step (HMC).
     seed: seeds the chain's own torch.Generator.
-    x0: (n_chains, 2) or (2,) start; None: uniform over ``target.bounds`` (an
-        overdispersed start, drawn with the seed).
-    score: x (n, 2) -> (n, 2), used instead of ``target.score`` (e.g. a learned score
+    x0: (n_chains, d) or (d,) start (d = ``target.dim``); None: uniform over ``target.box``
+        (an overdispersed start, drawn with the seed; in 2D the plot box).
+    score: x (n, d) -> (n, d), used instead of ``target.score`` (e.g. a learned score
         at one noise level, ``model.score``).
     method_options: HMC only: ``n_leapfrog`` (default 10), ``store_paths`` (default True).
 
     Returns
     -------
-    Trajectory(kind="chain"): xs (n_steps + 1, n_chains, 2) float32 with xs[0] = x0;
-    proposals (n_steps, n_chains, 2); accepted (n_steps, n_chains) bool;
+    Trajectory(kind="chain"): xs (n_steps + 1, n_chains, d) float32 with xs[0] = x0;
+    proposals (n_steps, n_chains, d); accepted (n_steps, n_chains) bool;
     n_evals: target evaluations over all chains (one evaluation = log p and/or its
     gradient at one point; HMC costs n_leapfrog per step, the others 1, plus 1 at the start).
     extras: ``method``, ``step_size``, ``divergences`` (int), ``divergent``
     (n_steps, n_chains) bool, ``evals_per_chain``; MALA and ULA: ``drift``
-    (n_steps, n_chains, 2), the gradient term (step^2 / 2) score(x) of each proposal
+    (n_steps, n_chains, d), the gradient term (step^2 / 2) score(x) of each proposal
     (the proposal is N(x + drift, step^2 I); an overflowing drift is stored as 0);
-    HMC: ``n_leapfrog``, ``momenta`` (n_steps, n_chains, 2) initial momenta and, if stored,
-    ``paths`` (n_steps, n_leapfrog + 1, n_chains, 2) leapfrog positions (paths[k, 0] = xs[k],
+    HMC: ``n_leapfrog``, ``momenta`` (n_steps, n_chains, d) initial momenta and, if stored,
+    ``paths`` (n_steps, n_leapfrog + 1, n_chains, d) leapfrog positions (paths[k, 0] = xs[k],
     paths[k, -1] = proposals[k]).
     """
     n, n_steps, step_size, n_leap = _check(method, n_chains, n_steps, step_size, method_options)
@@ -285,8 +286,8 @@ def sample(
         fn = potential(target, score=score, need_grad=method != "rwm")
     keep_paths = method == "hmc" and bool(method_options.get("store_paths", True))
 
-    xs = torch.empty((n_steps + 1, n, 2))
-    props = torch.empty((n_steps, n, 2))
+    xs = torch.empty((n_steps + 1, *x.shape))
+    props = torch.empty((n_steps, *x.shape))
     acc = torch.empty((n_steps, n), dtype=torch.bool)
     div = torch.empty((n_steps, n), dtype=torch.bool)
     records: dict[str, torch.Tensor] = {}

@@ -1,6 +1,6 @@
 """Log density and score together, cheaply, for the samplers in :mod:`genmod.mcmc`.
 
-A *potential* maps x (n, 2) to (log p(x) (n,) or None, score (n, 2) or None).
+A *potential* maps x (n, d) to (log p(x) (n,) or None, score (n, d) or None).
 Gradient samplers need both at every proposal; computing them in one pass (one
 autograd pass, or one table of mixture components:
 :meth:`~genmod.densities.GaussianMixture.log_prob_and_score`) halves their cost.
@@ -18,9 +18,9 @@ Potential = Callable[[torch.Tensor], tuple[torch.Tensor | None, torch.Tensor | N
 
 
 def potential(target: Target | None, score=None, need_grad: bool = True) -> Potential:
-    """A function x (n, 2) -> (log p(x) (n,) or None, score (n, 2) or None), both detached.
+    """A function x (n, d) -> (log p(x) (n,) or None, score (n, d) or None), both detached.
 
-    ``score`` (x (n, 2) -> (n, 2), like ``target.score``) replaces ``target.score``. When the target
+    ``score`` (x (n, d) -> (n, d), like ``target.score``) replaces ``target.score``. When the target
     has no closed-form score, one autograd pass gives log p and its gradient together.
     Outputs are detached, so a learned score never grows an autograd graph across steps.
     """

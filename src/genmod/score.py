@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from genmod import training
-from genmod.arrays import as_points, check_n
+from genmod.arrays import as_points, check_dim, check_n
 from genmod.nets import MLP
 from genmod.sde import EPS, SDE
 
@@ -52,7 +52,7 @@ def max_pairwise_distance(data, n: int = 2000) -> float:
     Song & Ermon (2020), technique 1: sigma_max about the largest pairwise distance lets
     Langevin at the top level move between any two data points.
     """
-    x = as_points(data, "data")[:n].double()
+    x = as_points(data, "data", dim=None)[:n].double()
     return float(torch.cdist(x, x).max())
 
 
@@ -125,15 +125,18 @@ class ScoreModel(nn.Module):
     hidden, depth, embed: MLP width, number of hidden layers, time-embedding size (the net
         sees t only when the schedule has more than one level).
     seed: initialization seed (a local generator state: the global one is untouched).
+    dim: d, the dimension of the points (``fit`` takes it from the data).
     """
 
-    def __init__(self, schedule=None, hidden=128, depth=3, embed=32, seed=0):
+    def __init__(self, schedule=None, hidden=128, depth=3, embed=32, seed=0, dim=2):
         super().__init__()
         self.schedule = schedule
+        self.dim = check_dim(dim, "dim")
         self.conditional = isinstance(schedule, Ladder | SDE)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            self.net = MLP(2, 2, hidden, depth, time_embed=embed if self.conditional else 0)
+            time_embed = embed if self.conditional else 0
+            self.net = MLP(self.dim, self.dim, hidden, depth, time_embed=time_embed)
         self.history: list[float] = []
 
     @property
@@ -151,7 +154,7 @@ class ScoreModel(nn.Module):
         return self.net(x, torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0]))
 
     def forward(self, x: torch.Tensor, t=None) -> torch.Tensor:
-        """Score at x: (n, 2); t: a float or (n,) tensor (ignored for one fixed level)."""
+        """Score at x: (n, d); t: a float or (n,) tensor (ignored for one fixed level)."""
         out = self._net(x, t)
         if self.schedule is None:
             return out
@@ -167,7 +170,7 @@ class ScoreModel(nn.Module):
     @torch.no_grad()
     def score(self, x, t=None) -> torch.Tensor:
         """The learned score, detached, float32: use it wherever ``target.score`` goes."""
-        return self(as_points(x).float(), t)
+        return self(as_points(x, dim=self.dim).float(), t)
 
 
 def _draw_t(schedule, n: int, g: torch.Generator, t_power: float) -> torch.Tensor:
@@ -248,7 +251,8 @@ def fit(
     progress: bool = True,
     seed: int = 0,
 ) -> ScoreModel:
-    """Train a :class:`ScoreModel` on (n, 2) data with :func:`genmod.training.fit`.
+    """Train a :class:`ScoreModel` on (n, d) data with :func:`genmod.training.fit` (d from
+    the data: the same call trains on 2D toys and on 64-pixel digits).
 
     Parameters
     ----------
@@ -267,11 +271,11 @@ def fit(
     method = method or ("sde" if an_sde is not None else "dsm")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    x = as_points(data, "data").float()
+    x = as_points(data, "data", dim=None).float()
     schedule = _schedule(method, sigma, sigmas, an_sde, x)
     lr = lr or (3e-3 if method == "sde" else 1e-2)
     depth = depth or (4 if method == "sde" else 3)
-    model = ScoreModel(schedule, hidden=hidden, depth=depth, seed=seed)
+    model = ScoreModel(schedule, hidden=hidden, depth=depth, seed=seed, dim=x.shape[1])
     if method == "ssm":
         loss = lambda batch, g: ssm_loss(model, batch, g)  # noqa: E731
     else:

@@ -12,6 +12,7 @@ import math
 import torch
 
 from genmod.arrays import as_points, grid
+from genmod.densities import require_2d
 from genmod.score import Ladder
 from genmod.trajectory import Trajectory
 
@@ -31,6 +32,7 @@ def region_errors(
     dict with ``high`` and ``low`` (relative errors) and ``frac_low`` (share of the box
     that is low density).
     """
+    require_2d(exact, "region_errors")
     _, _, pts, _ = grid(bounds or exact.bounds, resolution, dtype=torch.float32)
     with torch.no_grad():
         lp = exact.log_prob(pts).double()
@@ -48,11 +50,13 @@ def region_errors(
 
 
 def mode_weights(x, mixture) -> torch.Tensor:
-    """Share of points nearest (by responsibility) to each component of ``mixture``. -> (k,)
+    """Share of points nearest (by responsibility) to each component of ``mixture``.
+
+    x: (n, d) with d = ``mixture.dim`` -> (k,).
 
     For well-separated modes this estimates the weight a sampler gives each mode.
     """
-    x = as_points(x, "x")
+    x = as_points(x, "x", dim=mixture.dim)
     k = mixture.responsibilities(x).argmax(1)
     return torch.bincount(k, minlength=len(mixture.weights)).double() / x.shape[0]
 
@@ -63,7 +67,7 @@ def within_mode_std(x, mixture) -> float:
     For isotropic unit-std modes an exact sampler gives about 1; unadjusted Langevin with
     step h gives about 1 / sqrt(1 - h^2 / 4) (its step-size bias).
     """
-    x = as_points(x, "x")
+    x = as_points(x, "x", dim=mixture.dim)
     k = mixture.responsibilities(x).argmax(1)
     return float((x.double() - mixture.means[k]).pow(2).mean().sqrt())
 
@@ -89,7 +93,8 @@ def errors_along(traj: Trajectory, score_fn, mixture) -> list[tuple[float, float
 
 
 def low_density_share(target, bounds=None, low: float = 1e-4, resolution: int = 100) -> float:
-    """Share of the box where the density is below ``low`` times its maximum there."""
+    """Share of the box where the density is below ``low`` times its maximum there (2D)."""
+    require_2d(target, "low_density_share")
     _, _, pts, _ = grid(bounds or target.bounds, resolution)
     lp = target.log_prob(pts).double()
     return float((lp - lp.max() < math.log(low)).double().mean())

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import torch
 
 from genmod import odes
-from genmod.arrays import as_points, check_n, generator
+from genmod.arrays import as_points, check_dim, check_n, generator
 from genmod.densities import GaussianMixture
 from genmod.trajectory import Trajectory
 
@@ -50,21 +50,21 @@ class SDE:
         raise NotImplementedError
 
     def drift(self, x: torch.Tensor, t) -> torch.Tensor:
-        """f(x, t). x: (n, 2); t: float or (n,) tensor."""
+        """f(x, t). x: (n, d); t: float or (n,) tensor."""
         raise NotImplementedError
 
     def diffusion(self, t) -> torch.Tensor:
         """g(t), same shape as t."""
         raise NotImplementedError
 
-    def prior_sample(self, n: int, g: torch.Generator) -> torch.Tensor:
-        """(n, 2) draws from the prior N(0, prior_std^2 I) the samplers start from."""
-        return self.prior_std * torch.randn(check_n(n), 2, generator=g)
+    def prior_sample(self, n: int, g: torch.Generator, dim: int = 2) -> torch.Tensor:
+        """(n, dim) draws from the prior N(0, prior_std^2 I) the samplers start from."""
+        return self.prior_std * torch.randn(check_n(n), check_dim(dim, "dim"), generator=g)
 
     def prior_log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log N(x; 0, prior_std^2 I). x: (n, 2) -> (n,)."""
+        """log N(x; 0, prior_std^2 I) in d = x.shape[1] dimensions. x: (n, d) -> (n,)."""
         v = self.prior_std**2
-        return -(x**2).sum(1) / (2 * v) - math.log(2 * math.pi * v)
+        return -(x**2).sum(1) / (2 * v) - 0.5 * x.shape[1] * math.log(2 * math.pi * v)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -176,7 +176,7 @@ def exact_score(target: GaussianMixture, an_sde: SDE) -> Callable:
     x_t = alpha_t x_0 + sigma_t z, so p_t is the mixture's law of alpha_t X + sigma_t Z:
     :meth:`~genmod.densities.GaussianMixture.log_prob_and_score` gives it. Returns
     score_fn(x, t) with t a float or an (n,) tensor; differentiable in x (the likelihood
-    needs its divergence).
+    needs its divergence). ``score_fn.dim`` is the target's dimension.
     """
     if not isinstance(target, GaussianMixture):
         raise ValueError(f"exact scores need a GaussianMixture target, got {target!r}")
@@ -187,7 +187,21 @@ def exact_score(target: GaussianMixture, an_sde: SDE) -> Callable:
             alpha, sigma = float(alpha), float(sigma)
         return target.log_prob_and_score(x, alpha, sigma)[1]
 
+    score_fn.dim = target.dim
     return score_fn
+
+
+def model_dim(score_fn, dim: int | None = None) -> int:
+    """The dimension a score_fn works in: ``dim`` if given (checked against the score_fn's
+    own ``.dim`` when it has one: a ScoreModel, :func:`exact_score`), else its ``.dim``, else 2.
+    """
+    own = getattr(score_fn, "dim", None)
+    if dim is None:
+        return 2 if own is None else int(own)
+    dim = check_dim(dim, "dim")
+    if own is not None and int(own) != dim:
+        raise ValueError(f"dim={dim} does not match the score's dimension {own}")
+    return dim
 
 
 def forward(an_sde: SDE, x0, n_steps: int = 100, seed: int | None = 0):
@@ -198,7 +212,7 @@ def forward(an_sde: SDE, x0, n_steps: int = 100, seed: int | None = 0):
 
     Returns a Trajectory (kind "map") with ``n_steps + 1`` frames at times EPS ... T.
     """
-    x = as_points(x0, "x0").float()
+    x = as_points(x0, "x0", dim=None).float()
     n_steps = check_n(n_steps, "n_steps")
     g = generator(seed)
     ts = torch.linspace(EPS, an_sde.T, n_steps + 1, dtype=torch.float64)
@@ -247,21 +261,24 @@ def sample(
     rtol: float = 1e-5,
     atol: float = 1e-5,
     x_T=None,
+    dim: int | None = None,
 ) -> Trajectory:
     """Draw n samples by running time backwards from the prior at T to t = EPS.
 
     Parameters
     ----------
-    score_fn: ``score_fn(x, t)`` with x (n, 2) and t a float -> (n, 2) score.
+    score_fn: ``score_fn(x, t)`` with x (n, d) and t a float -> (n, d) score.
     an_sde: an :class:`SDE`.
     method: "em", "pc", "ode" (RK4, 4 score calls per step) or "ode_adaptive" (scipy's
         RK45; ``n_steps`` is ignored, rtol and atol set the accuracy).
     n_steps: number of time steps; snr, n_corrector: the Langevin corrector of "pc".
-    x_T: optional (n, 2) start points (default: prior draws from ``seed``).
+    x_T: optional (n, d) start points (default: prior draws from ``seed``).
+    dim: d; None: the score_fn's ``.dim`` (a ScoreModel, ``exact_score``), else 2
+        (see :func:`model_dim`).
 
     Returns
     -------
-    Trajectory, kind "map": xs (n_frames, n, 2), times (the t of each frame, T ... EPS),
+    Trajectory, kind "map": xs (n_frames, n, d), times (the t of each frame, T ... EPS),
     n_evals = number of score_fn calls (each on the whole batch), extras["nfe"] the same.
     """
     if method not in METHODS:
@@ -272,7 +289,11 @@ def sample(
     if snr <= 0 or n_corrector < 0:
         raise ValueError(f"need snr > 0 and n_corrector >= 0, got {snr}, {n_corrector}")
     g = generator(seed)
-    x = an_sde.prior_sample(n, g) if x_T is None else as_points(x_T, "x_T").float().clone()
+    d = model_dim(score_fn, dim)
+    if x_T is None:
+        x = an_sde.prior_sample(n, g, d)
+    else:
+        x = as_points(x_T, "x_T", dim=d).float().clone()
     if x.shape[0] != n:
         raise ValueError(f"x_T has {x.shape[0]} points, expected n={n}")
     with torch.no_grad():

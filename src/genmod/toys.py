@@ -23,26 +23,38 @@ LOG_2PI = math.log(2 * math.pi)
 
 
 class Gaussian(Target):
-    """N(mean, cov) with full covariance; closed-form log density, score and sampler."""
+    """N(mean, cov) with full covariance in d = len(mean) dimensions; closed-form log
+    density, score and sampler. bounds: the plot box of the first two coordinates."""
 
     def __init__(self, mean, cov, bounds):
-        self.mean = torch.as_tensor(mean, dtype=torch.float64)
+        self.mean = torch.as_tensor(mean, dtype=torch.float64).reshape(-1)
+        self.dim = d = self.mean.shape[0]
         self.cov = torch.as_tensor(cov, dtype=torch.float64)
+        if self.cov.shape != (d, d):
+            raise ValueError(f"cov must have shape ({d}, {d}), got {tuple(self.cov.shape)}")
         self.chol = torch.linalg.cholesky(self.cov)
         self.prec = torch.linalg.inv(self.cov)
-        self.log_norm = -LOG_2PI - 0.5 * torch.logdet(self.cov).item()
+        self.log_norm = -0.5 * d * LOG_2PI - 0.5 * torch.logdet(self.cov).item()
         self.bounds = bounds
 
     def _log_prob(self, x):
         d = x.double() - self.mean
         return (self.log_norm - 0.5 * ((d @ self.prec) * d).sum(1)).to(x.dtype)
 
+    @property
+    def box(self):
+        if self.dim == 2:
+            return self.bounds
+        half = 3.5 * self.cov.diagonal().sqrt()
+        return tuple((float(m - h), float(m + h)) for m, h in zip(self.mean, half))
+
     def score(self, x):
-        x = as_points(x)
+        x = as_points(x, dim=self.dim)
         return (-(x.double() - self.mean) @ self.prec).to(x.dtype)
 
     def _sample(self, n, g):
-        return self.mean + torch.randn(n, 2, generator=g, dtype=torch.float64) @ self.chol.T
+        z = torch.randn(n, self.dim, generator=g, dtype=torch.float64)
+        return self.mean + z @ self.chol.T
 
 
 class CurveMixture(GaussianMixture):
