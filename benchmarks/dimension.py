@@ -115,13 +115,9 @@ def map_rows(t, seeds, train_steps: int) -> list[dict]:
         return draw
 
     add("VP SDE, exact score", 0.0, vp_draw(exact), "reverse SDE (EM), 500 steps: no learning")
-    sm, dt = _timed(
-        lambda: score.fit(data, an_sde=vp, n_steps=train_steps, progress=False, seed=0)
-    )
+    sm, dt = _timed(lambda: score.fit(data, an_sde=vp, n_steps=train_steps, progress=False, seed=0))
     add("VP SDE, learned", dt, vp_draw(sm), f"EM, 500 steps; {train_steps} training steps")
-    fm, dt = _timed(
-        lambda: flow_matching.fit(data, n_steps=train_steps, progress=False, seed=0)
-    )
+    fm, dt = _timed(lambda: flow_matching.fit(data, n_steps=train_steps, progress=False, seed=0))
     add(
         "flow matching",
         dt,
@@ -195,10 +191,10 @@ def tables(rows, grid) -> str:
     return "\n".join(out)
 
 
-def write_section(text: str, path: Path) -> None:
-    """Replace this benchmark's section of results.md (or append it)."""
+def write_section(text: str, path: Path, title: str = TITLE) -> None:
+    """Replace the section headed ``title`` in results.md (or append it)."""
     old = path.read_text() if path.exists() else ""
-    head, sep, rest = old.partition(TITLE)
+    head, sep, rest = old.partition(title)
     tail = ""
     if sep:
         nxt = rest.find("\n## ")

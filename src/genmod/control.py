@@ -85,7 +85,8 @@ def inpaint_mask(
 
     Parameters
     ----------
-    known: (d,) values (only the entries where ``mask`` is True are used).
+    known: (d,) values, or (n, d): one known vector per sample (only the entries where
+        ``mask`` is True are used).
     mask: (d,) bool, True where the coordinate is known; d must match the score_fn's ``.dim``.
 
     Returns a Trajectory (kind "map", label "inpainting") with ``n_steps + 1`` frames of
@@ -95,9 +96,9 @@ def inpaint_mask(
     steps = check_n(n_steps, "n_steps")
     mask = torch.as_tensor(mask, dtype=torch.bool).reshape(-1)
     d = model_dim(score_fn, len(mask))
-    known = torch.as_tensor(known, dtype=torch.float64).reshape(-1)
-    if known.shape != (d,):
-        raise ValueError(f"known must have shape ({d},) like mask, got {tuple(known.shape)}")
+    known = torch.as_tensor(known, dtype=torch.float64)
+    if known.shape not in ((d,), (n, d)):
+        raise ValueError(f"known must have shape ({d},) or ({n}, {d}), got {tuple(known.shape)}")
     if not mask.any():
         raise ValueError("mask has no known coordinate; use sde.sample to draw without one")
     idx = torch.nonzero(mask)[:, 0]
@@ -107,7 +108,7 @@ def inpaint_mask(
     def fill(x, t):
         alpha, sigma = an_sde.marginal(t)
         z = torch.randn(n, len(idx), generator=g)
-        x[:, idx] = (float(alpha) * known[idx]).float() + float(sigma) * z
+        x[:, idx] = (float(alpha) * known[..., idx]).float() + float(sigma) * z
         return x
 
     x = fill(an_sde.prior_sample(n, g, d), ts[0])

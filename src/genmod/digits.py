@@ -119,6 +119,24 @@ class Judge:
         x = as_points(x, dim=DIM).detach().double().numpy()
         return torch.as_tensor(self.model.predict(x), dtype=torch.long)
 
+    def confidence(self, x) -> torch.Tensor:
+        """The judge's probability for its predicted digit. x: (n, 64) -> (n,)."""
+        x = as_points(x, dim=DIM).detach().double().numpy()
+        return torch.as_tensor(self.model.predict_proba(x).max(1))
+
     def accuracy(self, x, labels) -> float:
         """Share of points whose predicted digit is ``labels``."""
         return float((self(x) == torch.as_tensor(labels)).double().mean())
+
+
+def conditional_mean(gaussian: toys.Gaussian, x, mask) -> torch.Tensor:
+    """The Gaussian's best guess of the unknown pixels: E[x_U | x_K] = m_U + C_UK C_KK^-1
+    (x_K - m_K), known pixels K where ``mask`` is True kept as they are. x: (n, d) -> (n, d).
+    """
+    x = as_points(x, dim=gaussian.dim).double()
+    k = torch.as_tensor(mask, dtype=torch.bool)
+    u, m, c = ~k, gaussian.mean, gaussian.cov
+    gain = torch.linalg.solve(c[k][:, k], c[k][:, u]).T  # C_UK C_KK^-1, (|U|, |K|)
+    out = x.clone()
+    out[:, u] = m[u] + (x[:, k] - m[k]) @ gain.T
+    return out.float()

@@ -126,11 +126,14 @@ class ScoreModel(nn.Module):
         sees t only when the schedule has more than one level).
     seed: initialization seed (a local generator state: the global one is untouched).
     dim: d, the dimension of the points (``fit`` takes it from the data).
+    base: an optional known score_fn(x, t) the net corrects: s = base + net / sigma_t
+        (e.g. ``sde.exact_score`` of the data's best Gaussian: the net then learns only
+        what the Gaussian misses). Conditional schedules only.
     """
 
-    def __init__(self, schedule=None, hidden=128, depth=3, embed=32, seed=0, dim=2):
+    def __init__(self, schedule=None, hidden=128, depth=3, embed=32, seed=0, dim=2, base=None):
         super().__init__()
-        self.schedule = schedule
+        self.schedule, self.base = schedule, base
         self.dim = check_dim(dim, "dim")
         self.conditional = isinstance(schedule, Ladder | SDE)
         with torch.random.fork_rng():
@@ -148,10 +151,16 @@ class ScoreModel(nn.Module):
 
     def _net(self, x, t):
         if not self.conditional:
+            if self.base is not None:
+                raise ValueError("a base score needs a conditional schedule (a ladder or an SDE)")
             return self.net(x)
         if t is None:
             raise ValueError("this score model is noise-conditional: call it as model(x, t)")
-        return self.net(x, torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0]))
+        t = torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0])
+        out = self.net(x, t)
+        if self.base is not None:  # sigma_t s_base: the net's output scale (see forward)
+            out = out + self.schedule.marginal(t)[1].to(x.dtype)[:, None] * self.base(x, t)
+        return out
 
     def forward(self, x: torch.Tensor, t=None) -> torch.Tensor:
         """Score at x: (n, d); t: a float or (n,) tensor (ignored for one fixed level)."""
@@ -248,6 +257,7 @@ def fit(
     lr: float | None = None,
     hidden: int = 128,
     depth: int | None = None,
+    base=None,
     progress: bool = True,
     seed: int = 0,
 ) -> ScoreModel:
@@ -262,6 +272,7 @@ def fit(
         :func:`dsm_loss`) or ``"ssm"`` (sliced score matching on the clean data).
         None: ``"sde"`` when ``an_sde`` is given, else ``"dsm"``.
     lr, depth: None for 3e-3 and 4 hidden layers with an SDE, else 1e-2 and 3.
+    base: a known score_fn the model corrects (see :class:`ScoreModel`).
     seed: initialization, minibatches and noise (local generators).
 
     Returns
@@ -275,7 +286,7 @@ def fit(
     schedule = _schedule(method, sigma, sigmas, an_sde, x)
     lr = lr or (3e-3 if method == "sde" else 1e-2)
     depth = depth or (4 if method == "sde" else 3)
-    model = ScoreModel(schedule, hidden=hidden, depth=depth, seed=seed, dim=x.shape[1])
+    model = ScoreModel(schedule, hidden, depth, seed=seed, dim=x.shape[1], base=base)
     if method == "ssm":
         loss = lambda batch, g: ssm_loss(model, batch, g)  # noqa: E731
     else:

@@ -27,6 +27,7 @@ import torch
 from genmod import odes
 from genmod.arrays import as_points, check_dim, check_n, generator
 from genmod.densities import GaussianMixture
+from genmod.toys import Gaussian
 from genmod.trajectory import Trajectory
 
 #: The time floor: samplers stop at t = EPS and training draws t from [EPS, T]
@@ -170,22 +171,39 @@ def marginal_target(target: GaussianMixture, an_sde: SDE, t: float) -> GaussianM
     return target.perturbed(float(sigma), scale=float(alpha))
 
 
-def exact_score(target: GaussianMixture, an_sde: SDE) -> Callable:
+def exact_score(target: GaussianMixture | Gaussian, an_sde: SDE) -> Callable:
     """The exact time-dependent score grad log p_t(x) of a Gaussian mixture under an SDE.
 
     x_t = alpha_t x_0 + sigma_t z, so p_t is the mixture's law of alpha_t X + sigma_t Z:
-    :meth:`~genmod.densities.GaussianMixture.log_prob_and_score` gives it. Returns
+    :meth:`~genmod.densities.GaussianMixture.log_prob_and_score` gives it. A Gaussian
+    N(m, C) (:class:`genmod.toys.Gaussian`) has p_t = N(alpha_t m, alpha_t^2 C + sigma_t^2 I),
+    whose score is computed in C's eigenbasis. Returns
     score_fn(x, t) with t a float or an (n,) tensor; differentiable in x (the likelihood
     needs its divergence). ``score_fn.dim`` is the target's dimension.
     """
+    if isinstance(target, Gaussian):
+        return _gaussian_score(target, an_sde)
     if not isinstance(target, GaussianMixture):
-        raise ValueError(f"exact scores need a GaussianMixture target, got {target!r}")
+        raise ValueError(f"exact scores need a GaussianMixture or Gaussian target, got {target!r}")
 
     def score_fn(x, t):
         alpha, sigma = an_sde.marginal(t)
         if alpha.ndim == 0:
             alpha, sigma = float(alpha), float(sigma)
         return target.log_prob_and_score(x, alpha, sigma)[1]
+
+    score_fn.dim = target.dim
+    return score_fn
+
+
+def _gaussian_score(target: Gaussian, an_sde: SDE) -> Callable:
+    lam, u = torch.linalg.eigh(target.cov)  # C = U diag(lam) U^T
+
+    def score_fn(x, t):
+        # -(alpha^2 C + sigma^2 I)^-1 (x - alpha m), one diagonal scaling in C's eigenbasis
+        alpha, sigma = (v.reshape(-1, 1) for v in an_sde.marginal(t))
+        y = ((x.double() - alpha * target.mean) @ u) / (alpha**2 * lam + sigma**2)
+        return -(y @ u.T).to(x.dtype)
 
     score_fn.dim = target.dim
     return score_fn
