@@ -7,7 +7,7 @@ Submodules are imported on first use, so ``import genmod`` stays light.
 
 import importlib
 
-from genmod.claims import ClaimError, check
+from genmod.claims import ClaimError, check, sig
 from genmod.setup import setup
 
 __version__ = "0.1.0"
@@ -44,7 +44,7 @@ _SUBMODULES = (
     "widgets_scores",
     "widgets_sde",
 )
-__all__ = [*_SUBMODULES, "setup", "check", "ClaimError"]
+__all__ = [*_SUBMODULES, "setup", "check", "sig", "ClaimError"]
 
 
 def __getattr__(name: str):

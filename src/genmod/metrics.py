@@ -130,7 +130,5 @@ def quality(
     samples = as_points(samples, "samples")
     n, fn = samples.shape[0], _metric(metric)
     repeats = check_n(repeats)
-    dist = sum(
-        fn(samples, target.sample(n, seed=reference_seed(seed, r))) for r in range(repeats)
-    )
+    dist = sum(fn(samples, target.sample(n, seed=reference_seed(seed, r))) for r in range(repeats))
     return dist / repeats / noise_floor(target, n, seed=seed, metric=metric).mean
