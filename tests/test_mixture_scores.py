@@ -93,4 +93,3 @@ def test_exact_score_against_autograd_of_the_perturbed_density(an_sde):
     for t0, rows in ((0.01, slice(0, None, 2)), (0.3, slice(1, None, 2))):
         alpha, sigma = (float(v) for v in an_sde.marginal(t0))
         _close(got[rows], reference(sigma, alpha)(X[rows])[1])
-

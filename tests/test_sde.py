@@ -167,7 +167,6 @@ def test_hutchinson_agrees_with_the_exact_divergence_within_its_stderr():
     assert hutch.stderr.mean() > 0.01  # it is an estimate, with a real error bar
 
 
-
 def test_hutchinson_stderr_matches_the_spread_over_seeds():
     """The reported standard error is the real one: compare it with independent reruns.
 
@@ -187,6 +186,7 @@ def test_hutchinson_stderr_matches_the_spread_over_seeds():
     reported = torch.stack([r.stderr for r in runs]).pow(2).mean().sqrt()
     empirical = logp.var(0).mean().sqrt()
     assert 0.8 < float(reported / empirical) < 1.25, float(reported / empirical)
+
 
 # ---- learned scores (one model per target, trained once per module) ----
 
