@@ -93,3 +93,25 @@ def test_exact_score_against_autograd_of_the_perturbed_density(an_sde):
     for t0, rows in ((0.01, slice(0, None, 2)), (0.3, slice(1, None, 2))):
         alpha, sigma = (float(v) for v in an_sde.marginal(t0))
         _close(got[rows], reference(sigma, alpha)(X[rows])[1])
+
+
+@pytest.mark.parametrize("strength", [0.0, 1.0, 2.5])
+def test_guided_score_is_the_exact_conditional_score(strength):
+    """control.guided_score = s_t + gamma (s_t(. | y = k) - s_t), both from the references.
+
+    The conditional score given label k is the score of component k alone at time t,
+    N(alpha_t m_k, (alpha_t^2 s_k^2 + sigma_t^2) I); here k = 0, the narrowest component.
+    """
+    from genmod import control
+
+    vp = sde.VP()
+    guided = control.guided_score(MIX, vp, label=0, strength=strength)
+    for t in (0.05, 0.5):
+        alpha, sigma = (float(v) for v in vp.marginal(t))
+        s_all = reference(sigma, alpha)(X)[1]
+        xg = X.clone().requires_grad_(True)
+        var = alpha**2 * STDS[0] ** 2 + sigma**2
+        loc = alpha * torch.tensor(MEANS[0], dtype=torch.float64)
+        comp = dist.Independent(dist.Normal(loc, var**0.5 * torch.ones(2, dtype=torch.float64)), 1)
+        (s_k,) = torch.autograd.grad(comp.log_prob(xg).sum(), xg)
+        _close(guided(X, t), s_all + strength * (s_k - s_all))
