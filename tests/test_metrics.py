@@ -54,13 +54,15 @@ def test_noise_floor_matches_its_closed_form():
 def test_identical_distributions_sit_at_the_noise_floor():
     """Exact draws score about 1: the mean of metrics.quality over 20 independent draws.
 
-    One quality value scatters by 40-90% of its mean (measured on two moons at n = 500),
-    the mean of 20 by about 15%: the band (0.6, 1.6) is about 3 standard errors below
-    and 4 above 1 (10-draw means over 5 seed groups gave 0.89-1.38).
+    One quality value is skewed with a long upper tail (sd 40-70% of its mean on two moons
+    at n = 500); measured 20-draw means over 5 disjoint seed groups: 1.0-1.5, the mean of
+    all 100: 1.20 +- 0.09; these seeds give 1.34. The band (0.6, 1.8) is two-sided where
+    both sides can fail: a U-statistic (expected value 0) falls below, a floor half its
+    size above. The tight check of the floor itself is the closed form above.
     """
     t = targets.get("two_moons")
     qs = [metrics.quality(t.sample(500, seed=100 + i), t, seed=i) for i in range(20)]
-    assert 0.6 < float(np.mean(qs)) < 1.6
+    assert 0.6 < float(np.mean(qs)) < 1.8, float(np.mean(qs))
 
 
 def test_energy_distance_grows_with_a_shift():
