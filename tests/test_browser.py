@@ -20,6 +20,7 @@ from pathlib import Path
 
 import browser_support as bs  # tests/ is on sys.path (pytest rootdir-relative import)
 import pytest
+from ci_support import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -32,11 +33,8 @@ pytestmark = pytest.mark.browser
 
 def _unavailable() -> None:
     reason = bs.missing_requirements()
-    if reason is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(f"browser tests skipped: {reason}")
+    if reason is not None:
+        skip_or_fail(f"browser tests: {reason}")
 
 
 @pytest.fixture(scope="module")
