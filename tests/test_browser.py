@@ -171,3 +171,19 @@ def test_allow_list_is_justified():
         [start_up, "page error: TypeError: x is undefined"], CONSOLE_ALLOW
     )
     assert len(unexpected) == 2, f"CONSOLE_ALLOW hides a real failure: {unexpected}"
+
+
+def test_moved_needs_particles_and_readout():
+    # the rule the animation check applies per panel (browser_widgets.panel_moved)
+    a = {"particles": [[2, 0.0, 1.0], [2, 0.0, 1.0]], "readout": "step 0", "data": []}
+    readout_only = dict(a, readout="step 5")
+    both = dict(readout_only, particles=[[2, 0.5, 1.0], [2, 0.0, 1.0]])
+    assert bw.panel_moved(a, readout_only) == (False, True)
+    assert bw.panel_moved(a, both) == (True, True)
+    assert bw.panel_moved(dict(a, particles=None), dict(both, particles=None)) == (False, True)
+    rec = bw._record(1, "Play", [a], [bw.panel_moved(a, readout_only)], 20.0)
+    assert not rec["moved"] and bw.interaction_problems([rec])
+    rec = bw._record(1, "Play", [a], [bw.panel_moved(a, both)], 1.0)
+    assert rec["moved"] and not bw.interaction_problems([rec])
+    frozen = {"widget": 0, "kind": "explorer", "how": "slider", "moved": False}
+    assert "explorer in widget 0" in bw.interaction_problems([frozen])[0]
