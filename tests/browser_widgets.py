@@ -121,6 +121,7 @@ def check_animation(page, k: int, timeout_s: float) -> list[dict]:
     before = widget_state(page, k)
     out.locator(".widget-play button").first.click()
     records.append(_record(k, "Play", before, *watch(page, k, before, panel_moved, timeout_s)))
+    _evidence(records[-1], before, widget_state(page, k))
     # pause (second button of the Play widget) so the slider check does not race frames
     buttons = out.locator(".widget-play button")
     if buttons.count() > 1:
@@ -130,7 +131,19 @@ def check_animation(page, k: int, timeout_s: float) -> list[dict]:
     before = widget_state(page, k)
     click_slider(page, row.locator(".widget-slider").first)
     records.append(_record(k, "slider", before, *watch(page, k, before, panel_moved, timeout_s)))
+    _evidence(records[-1], before, widget_state(page, k))
     return records
+
+
+def _evidence(record: dict, before: list[dict], after: list[dict]) -> None:
+    """For a failed check: each panel's readout and first particles before and after."""
+    if record["moved"]:
+        return
+    head = lambda p: p["particles"] and [v[:4] for v in p["particles"]]  # noqa: E731
+    record["evidence"] = [
+        {"readout": [b["readout"], a["readout"]], "particles": [head(b), head(a)]}
+        for b, a in zip(before, after)
+    ]
 
 
 def _record(k: int, how: str, before: list[dict], seen: list, seconds: float) -> dict:
