@@ -199,6 +199,7 @@ class Panel:
                 y=_EMPTY,
                 mode="markers",
                 name=self.traj.label,
+                meta="particles",  # the moving points (tests/test_browser.py)
                 marker=dict(size=4, color=color, opacity=0.75),
             ),
         )

@@ -116,7 +116,8 @@ class Animation(W.VBox):
             )
             self.exact_toggle.observe(self._on_exact, names="value")
             controls.append(self.exact_toggle)
-        self.readouts = [W.HTML() for _ in self.panels]
+        # the class marks a panel's readout for tests/test_browser.py
+        self.readouts = [W.HTML().add_class("genmod-readout") for _ in self.panels]
         self.slider.observe(lambda ch: self.show_frame(ch["new"]), names="value")
         self.columns = [W.VBox([f, r]) for f, r in zip(self.figures, self.readouts)]
         row = W.HBox(controls, layout=W.Layout(flex_flow="row wrap"))

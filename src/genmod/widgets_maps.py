@@ -226,6 +226,7 @@ def gan_replay(model, real, height: int = 460, interval_ms: int = 150, show_grid
                 y=_np(snaps[0]["fake"][:, 1]),
                 mode="markers",
                 name="fake",
+                meta="particles",  # the moving points (tests/test_browser.py)
                 marker=dict(size=4, color=plots.COLORS["map"]),
             ),
         ]
@@ -239,7 +240,7 @@ def gan_replay(model, real, height: int = 460, interval_ms: int = 150, show_grid
         value=0, min=0, max=n - 1, description="snapshot", layout=W.Layout(width="420px")
     )
     W.jslink((play, "value"), (slider, "value"))
-    readout = W.HTML()
+    readout = W.HTML().add_class("genmod-readout")  # found by tests/test_browser.py
 
     def show(k):
         s = snaps[k]
