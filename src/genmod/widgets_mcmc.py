@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from genmod import diagnostics, mcmc, plots, targets
-from genmod.staged import StagedFigure
+from genmod.explorer import Explorer, explorer
+from genmod.scene import Patch, f32
 from genmod.targets import Target
 from genmod.trajectory import Trajectory
 
@@ -135,29 +136,20 @@ def step_size_explorer(
     n_chains: int = 100,
     n_steps: int = 300,
     seed: int = 0,
-) -> W.VBox:
+) -> Explorer:
     """Pick a sampler and a step size; see acceptance, one chain's path, traces and ESS.
 
     Each change reruns ``n_chains`` chains from exact samples (no burn-in needed), so
     what you see is mixing alone. Readout: acceptance, bulk ESS per 1,000 draws and
-    target evaluations per independent sample.
+    target evaluations per independent sample. Static form: the chosen sampler at six
+    step sizes from 0.03 to 3.
     """
     t = targets.get(target) if isinstance(target, str) else target
     x0 = t.sample(n_chains, seed=seed + 1)
     pick = W.Dropdown(options=["rwm", "mala", "hmc"], value=method, description="sampler")
-    eps = W.FloatLogSlider(
-        value=step_size,
-        base=10,
-        min=-2,
-        max=1,
-        step=0.05,
-        description="step size",
-        continuous_update=False,
-        readout_format=".3f",
-    )
-    fig = StagedFigure(
-        make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58], horizontal_spacing=0.1)
-    )
+    eps = W.FloatLogSlider(value=step_size, base=10, min=-2, max=1, step=0.05, description="step size",
+                           continuous_update=False, readout_format=".3f")
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58], horizontal_spacing=0.1)
     fig.add_trace(plots.density_trace(t, resolution=80), row=1, col=1)
     fig.add_trace(go.Scatter(mode="lines+markers", name="one chain"), row=1, col=1)
     for j in range(3):
@@ -168,35 +160,24 @@ def step_size_explorer(
     fig.update_xaxes(title="step", row=1, col=2)
     fig.update_yaxes(title="x", row=1, col=2)
     plots.layout(fig, height=360, width=820, showlegend=False)
-    readout = W.HTML()
 
-    def redraw(_=None):
-        traj = mcmc.sample(
-            t,
-            pick.value,
-            n_chains=n_chains,
-            n_steps=n_steps,
-            step_size=eps.value,
-            seed=seed,
-            x0=x0,
-        )
+    def draw(v) -> Patch:
+        traj = mcmc.sample(t, v["method"], n_chains=n_chains, n_steps=n_steps,
+                           step_size=v["step_size"], seed=seed, x0=x0)
         s = diagnostics.summary(traj)
         path = traj.xs[-60:, 0].numpy()
-        color = METHOD_COLORS[pick.value]
-        with fig.batch_update():
-            fig.data[1].x, fig.data[1].y = path[:, 0].copy(), path[:, 1].copy()
-            fig.data[1].line.color = fig.data[1].marker.color = color
-            for j in range(3):
-                fig.data[2 + j].x = np.arange(n_steps + 1)
-                fig.data[2 + j].y = traj.xs[:, j, 0].numpy().copy()
-        readout.value = (
-            f"acceptance <b>{s['acceptance']:.2f}</b> &nbsp; bulk ESS per 1,000 draws "
-            f"<b>{1000 * s['ess_bulk'] / (n_chains * (n_steps + 1)):.0f}</b> &nbsp; "
+        color = METHOD_COLORS[v["method"]]
+        traces = {1: {"x": f32(path[:, 0]), "y": f32(path[:, 1]), "line.color": color, "marker.color": color}}
+        for j in range(3):
+            traces[2 + j] = {"x": np.arange(n_steps + 1, dtype=np.float32), "y": f32(traj.xs[:, j, 0])}
+        readout = (
+            f"step size {v['step_size']:.3g}: acceptance <b>{s['acceptance']:.2f}</b> &nbsp; "
+            f"bulk ESS per 1,000 draws <b>{1000 * s['ess_bulk'] / (n_chains * (n_steps + 1)):.0f}</b> &nbsp; "
             f"evaluations per independent sample <b>{s['evals_per_ess']:.3g}</b> &nbsp; "
             f"divergences {s['divergences']}"
         )
+        return Patch(traces, readout=readout)
 
-    pick.observe(redraw, names="value")
-    eps.observe(redraw, names="value")
-    redraw()
-    return W.VBox([W.HBox([pick, eps]), fig.publish(), readout])
+    settings = [(f"{e:g}", {"step_size": e}) for e in (0.03, 0.1, 0.3, 0.5, 1.0, 3.0)]
+    return explorer([W.HBox([pick, eps])], {"method": pick, "step_size": eps}, fig, draw, settings,
+                    slider_prefix="step size ")

@@ -18,7 +18,8 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod import plots, widgets
-from genmod.staged import StagedFigure
+from genmod.explorer import Delegating, explorer
+from genmod.scene import Patch, f32, pick_frames
 from genmod.targets import GaussianMixture, Target
 from genmod.trajectory import Trajectory
 
@@ -120,7 +121,7 @@ def noise_explorer(
     g = torch.Generator().manual_seed(seed)
     data = mixture.sample(n_points, seed=seed)
     z = torch.randn(data.shape, generator=g)
-    fig = StagedFigure(
+    fig = go.Figure(
         [
             plots.density_trace(mixture, 80),
             plots.points_trace(data, size=3, opacity=0.5, name="data + sigma z", gl=True),
@@ -138,57 +139,60 @@ def noise_explorer(
         continuous_update=True,
         layout=W.Layout(width="420px"),
     )
-    readout = W.HTML()
 
-    def redraw(_=None):
-        s = sig[slider.value]
+    def draw(v) -> Patch:
+        s = sig[v["sigma"]]
         p = mixture.perturbed(s)
         heat = plots.density_trace(p, 80, bounds=bounds)
         arrows = plots.vector_field(p.score, bounds, n_arrows)
         noisy = (data + s * z).numpy()
-        with fig.batch_update():
-            fig.data[0].z = heat.z
-            fig.data[1].x = np.ascontiguousarray(noisy[:, 0])
-            fig.data[1].y = np.ascontiguousarray(noisy[:, 1])
-            fig.data[2].x, fig.data[2].y = arrows.x, arrows.y
-            fig.layout.title = f"perturbed density and its score, sigma = {s:.3g}"
         top = p.score(p.means.float()).norm(dim=1).max()
-        readout.value = (
+        traces = {0: {"z": heat.z}, 1: {"x": f32(noisy[:, 0]), "y": f32(noisy[:, 1])},
+                  2: {"x": arrows.x, "y": arrows.y}}
+        readout = (
             f"sigma = <b>{s:.3g}</b>: component std {float(p.stds.min()):.3g}; "
             f"largest |score| at a component mean: {float(top):.3g}"
         )
+        return Patch(traces, {"title.text": f"perturbed density and its score, sigma = {s:.3g}"}, readout)
 
-    slider.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([slider, fig.publish(), readout])
-    box.slider, box.figure = slider, fig
+    settings = [(f"{s:.3g}", {"sigma": i}) for i, s in enumerate(sig)]
+    if len(settings) > 8:
+        settings = [settings[i] for i in pick_frames(len(settings), 8)]
+    box = explorer([slider], {"sigma": slider}, fig, draw, settings, slider_prefix="sigma = ")
+    box.slider = slider
     return box
 
 
-def annealed_animation(*trajectories: Trajectory, target: Target | None = None, **kw) -> W.VBox:
+def annealed_animation(*trajectories: Trajectory, target: Target | None = None, **kw) -> Delegating:
     """``widgets.animate`` of annealed Langevin runs, with the noise level of the frame shown.
 
     Trajectories from :func:`genmod.score.annealed_langevin` (thinned or not) carry
-    ``extras["sigma"]`` indexed by their original step; ``times`` keeps that step.
+    ``extras["sigma"]`` indexed by their original step; ``times`` keeps that step. The
+    noise level is in the line above the panels and in each panel's readout (so the
+    static form shows it too).
     """
-    anim = widgets.animate(*trajectories, target=target, **kw)
+
+    def sigma_text(tr: Trajectory, j: int) -> str:
+        sig = tr.extras.get("sigma")
+        if sig is None:
+            return ""
+        s = float(sig[int(tr.times[j])])
+        return "denoised (Tweedie step)" if s == 0 else f"sigma = {s:.3g}"
+
+    anim = widgets.animate(*trajectories, target=target, extra_readout=sigma_text, **kw)
     label = W.HTML()
 
     def show(_=None):
         parts = []
         for tr in trajectories:
-            sig = tr.extras.get("sigma")
-            if sig is None:
-                continue
-            j = anim.frame_index(tr, anim.slider.value)
-            s = float(sig[int(tr.times[j])])
-            text = "denoised (Tweedie step)" if s == 0 else f"sigma = {s:.3g}"
-            parts.append(f"<b>{tr.label}</b>: {text}")
+            text = sigma_text(tr, anim.frame_index(tr, anim.slider.value))
+            if text:
+                parts.append(f"<b>{tr.label}</b>: {text}")
         label.value = " &nbsp;|&nbsp; ".join(parts)
 
     anim.slider.observe(show, names="value")
     show()
-    box = W.VBox([label, anim])
+    box = Delegating([label, anim], anim.static_spec)
     box.animation = anim
     return box
 

@@ -12,7 +12,8 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod import control, metrics, plots, reverse
-from genmod.staged import StagedFigure
+from genmod.explorer import explorer
+from genmod.scene import Patch, f32
 from genmod.targets import GaussianMixture, Target
 
 
@@ -142,13 +143,14 @@ def guidance_explorer(
     """Pick a mode label and a guidance strength; PF-ODE samples from the same noise redraw.
 
     The readout gives the fraction of samples whose most likely component is the label.
+    Static form: label 0 at strengths 0, 1, 2, 3, 5.
     """
     k = len(target.weights)
     label = W.Dropdown(options=list(range(k)), value=0, description="label")
     strength = W.FloatSlider(
         value=1.0, min=0.0, max=5.0, step=0.5, description="strength", continuous_update=False
     )
-    fig = StagedFigure(
+    fig = go.Figure(
         data=[
             plots.density_trace(target, resolution=70),
             plots.points_trace(np.zeros((1, 2)), color=plots.COLORS["map"], gl=True),
@@ -158,18 +160,14 @@ def guidance_explorer(
     fig.update_xaxes(range=[x0, x1])
     fig.update_yaxes(range=[y0, y1], scaleanchor="x")
     plots.layout(fig, height=height, width=height, showlegend=False)
-    readout = W.HTML()
 
-    def redraw(_=None):
-        score = control.guided_score(target, an_sde, label.value, strength.value)
+    def draw(v) -> Patch:
+        score = control.guided_score(target, an_sde, v["label"], v["strength"])
         x = reverse.sample(score, an_sde, n, method="ode", steps=steps, seed=0).final()
-        hit = float((target.responsibilities(x).argmax(1) == label.value).float().mean())
-        with fig.batch_update():
-            fig.data[1].x = np.ascontiguousarray(x[:, 0].numpy())
-            fig.data[1].y = np.ascontiguousarray(x[:, 1].numpy())
-        readout.value = f"samples in mode {label.value}: <b>{hit:.0%}</b> (unguided: {1 / k:.0%})"
+        hit = float((target.responsibilities(x).argmax(1) == v["label"]).float().mean())
+        readout = f"samples in mode {v['label']}: <b>{hit:.0%}</b> (unguided: {1 / k:.0%})"
+        return Patch({1: {"x": f32(x[:, 0]), "y": f32(x[:, 1])}}, readout=readout)
 
-    label.observe(redraw, names="value")
-    strength.observe(redraw, names="value")
-    redraw()
-    return W.VBox([W.HBox([label, strength]), fig.publish(), readout])
+    settings = [(f"{g:g}", {"strength": g}) for g in (0.0, 1.0, 2.0, 3.0, 5.0)]
+    return explorer([W.HBox([label, strength])], {"label": label, "strength": strength}, fig, draw,
+                    settings, slider_prefix="strength ")
