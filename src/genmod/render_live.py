@@ -72,7 +72,7 @@ class Animation(StaticForm, W.VBox):
             dens = drawing.density_layers(target, resolution=100, log=opts.log_density)
         self.panels = [TrajectoryPanel(t, target, opts, exact, dens) for t in trajectories]
         self.view = View(opts.max_points, opts.trail, opts.trail_points)
-        self.figures = [StagedFigure(p.figure(opts.trail)) for p in self.panels]
+        self.figures = [StagedFigure(p.figure()) for p in self.panels]
         self.readouts = [W.HTML() for _ in self.panels]
         self._draw(0)
         for f in self.figures:

@@ -96,10 +96,10 @@ def static_animation(
     """The panels' shared frames, downsampled to ``budget``, as one plotly figure spec with frames."""
     particles = min(budget.max_particles, panels[0].opts.max_points)
     view = View(particles, budget.trail, min(100, particles))
-    figs = [p.figure(view.trail) for p in panels]
+    figs = [p.figure() for p in panels]
     for p, f in zip(panels, figs):  # the trace strip drawn whole once, not regrown per frame
         whole = p.patch(len(p.traj) - 1, View(particles, view.trail, 0, strip_points=300))
-        for name, i in p._indices(view.trail).items():
+        for name, i in p.idx.items():
             if name.startswith("trace"):
                 f.data[i].update(whole.traces[i])
     base, spans, offsets = merge_panels(figs)
@@ -110,7 +110,7 @@ def static_animation(
         merged, notes = Patch(), []
         for p, off, (s0, _) in zip(panels, offsets, spans):
             pp = p.patch(frame_index(n_frames, len(p.traj), k, align), view)
-            ix = p._indices(view.trail)
+            ix = p.idx
             pp.traces[ix["hist_x"]].pop("x")  # the bar positions never change: sent once
             pp.traces[ix["hist_y"]].pop("y")
             for name, i in ix.items():

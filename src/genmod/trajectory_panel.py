@@ -73,17 +73,14 @@ class TrajectoryPanel:
         (x0, x1), (y0, y1) = self.bounds
         self.edges = [np.linspace(x0, x1, opts.bins + 1), np.linspace(y0, y1, opts.bins + 1)]
         self.centers = [((e[1:] + e[:-1]) / 2).astype(np.float32) for e in self.edges]
-        self._idx: dict[int, dict[str, int]] = {}  # trail length -> layer name -> trace index
+        self._idx: dict[str, int] | None = None
 
     @property
     def idx(self) -> dict[str, int]:
-        """Layer name -> trace index in the live figure (``opts.trail`` trail traces)."""
-        return self._indices(self.opts.trail)
-
-    def _indices(self, trail: int) -> dict[str, int]:
-        if trail not in self._idx:
-            self.figure(trail)
-        return self._idx[trail]
+        """Layer name -> trace index (the same in the live and the static figure)."""
+        if self._idx is None:
+            self.figure()
+        return self._idx
 
     def _data_bounds(self):
         p = self.xs[:, : self.opts.max_points]
@@ -93,11 +90,12 @@ class TrajectoryPanel:
         return (float(lo[0]) - pad, float(hi[0]) + pad), (float(lo[1]) - pad, float(hi[1]) + pad)
 
     # ---- the base figure ----------------------------------------------------------------
-    def figure(self, trail: int) -> go.Figure:
-        """The panel's traces and layout, with ``trail`` fading trail traces and no data yet."""
+    def figure(self) -> go.Figure:
+        """The panel's traces and layout (``opts.trail`` fading trail traces), no data yet."""
+        trail = self.opts.trail
         color = plots.COLORS["chain" if self.chain else "map"]
         data: list = []
-        idx = self._idx[trail] = {}
+        idx = self._idx = {}
 
         def add(name, trace):
             idx[name] = len(data)
@@ -132,11 +130,11 @@ class TrajectoryPanel:
         """Time index j (clamped) as a Patch of this panel's traces (and its readout line)."""
         j = max(0, min(int(j), len(self.traj) - 1))
         P, m = self.xs[:, : view.particles], min(view.trail_points, view.particles)
-        ix = self._indices(view.trail)
+        ix = self.idx
         ch: dict[int, dict] = {}
         cur = P[j][drawing.finite_rows(P[j])]
         ch[ix["particles"]] = _xy(cur)
-        for a in range(1, view.trail + 1):
+        for a in range(1, min(view.trail, self.opts.trail) + 1):  # the rest stay empty
             seg = drawing.segments(P[j - a, :m], P[j - a + 1, :m]) if j - a >= 0 else overlays.NO_POINTS
             ch[ix[f"trail{a}"]] = _xy(seg)
         hx, hy = self._hist(j, P, cur)
