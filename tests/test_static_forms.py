@@ -41,7 +41,9 @@ def _check_static(box, n_live_traces: int, min_frames: int = 2) -> dict:
 
 def _decode(arr) -> np.ndarray:
     if isinstance(arr, dict):
-        return np.frombuffer(__import__("base64").b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
+        return np.frombuffer(
+            __import__("base64").b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"])
+        )
     return np.asarray(arr, dtype=float)
 
 
@@ -60,7 +62,10 @@ def test_animation_static_form_plays_every_panel(gauss):
     # the readout (quality, acceptance) is text on the figure in each frame
     texts = [a["text"] for a in last["layout"]["annotations"] if a.get("name") == "readout"]
     assert len(texts) == 2 and "distance / noise floor" in texts[0] and "acceptance" in texts[0]
-    assert texts[0] != [a["text"] for a in first["layout"]["annotations"] if a.get("name") == "readout"][0]
+    assert (
+        texts[0]
+        != [a["text"] for a in first["layout"]["annotations"] if a.get("name") == "readout"][0]
+    )
     assert "images" in spec["layout"] and len(spec["layout"]["images"]) == 2  # one density each
 
 
@@ -70,7 +75,9 @@ def test_static_readout_matches_the_live_one(gauss):
     spec = anim.static_spec()
     anim.slider.value = 20
     live = render_static.plain_text(anim.readouts[0].value)
-    static = [a["text"] for a in spec["frames"][-1]["layout"]["annotations"] if a.get("name") == "readout"]
+    static = [
+        a["text"] for a in spec["frames"][-1]["layout"]["annotations"] if a.get("name") == "readout"
+    ]
     assert static == [live]
 
 
@@ -105,7 +112,12 @@ def test_explorers_carry_a_static_form():
     assert [f["name"] for f in spec["frames"]] == ["gaussian", "banana"]
     box = widgets_mcmc.step_size_explorer(n_chains=10, n_steps=30)
     spec = _check_static(box, len(box.figure.data), min_frames=6)
-    rows = [a["text"] for f in spec["frames"] for a in f["layout"]["annotations"] if a.get("name") == "readout"]
+    rows = [
+        a["text"]
+        for f in spec["frames"]
+        for a in f["layout"]["annotations"]
+        if a.get("name") == "readout"
+    ]
     assert len(set(rows)) == 6 and all("acceptance" in r for r in rows)  # one per step size
     inv = inverse.InverseCDF1D(lambda x: -(x**2) / 2, -5.0, 5.0)
     box = widgets_maps.inverse_1d_explorer(inv, n=100)
@@ -126,5 +138,7 @@ def test_annealed_animation_static_form_shows_sigma():
     tr = score.annealed_langevin(lambda x, s: sep.perturbed(s).score(x), sig, x0, n_steps=5)
     box = widgets_scores.annealed_animation(tr, target=sep)
     spec = _check_static(box, len(box.animation.figures[0].data))
-    texts = [a["text"] for a in spec["frames"][0]["layout"]["annotations"] if a.get("name") == "readout"]
+    texts = [
+        a["text"] for a in spec["frames"][0]["layout"]["annotations"] if a.get("name") == "readout"
+    ]
     assert "sigma = 20" in texts[0]

@@ -32,10 +32,17 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     raw = b"".join(b"\x00" + rgb[i].tobytes() for i in range(h))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def layout_image(x, y, z, colorscale, xref: str = "x", yref: str = "y") -> dict:
@@ -45,7 +52,15 @@ def layout_image(x, y, z, colorscale, xref: str = "x", yref: str = "y") -> dict:
     rgb = colorize(np.asarray(z)[::-1], colorscale)  # image rows run top (largest y) down
     uri = "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii")
     return dict(
-        source=uri, xref=xref, yref=yref, x=x[0] - hx / 2, y=y[-1] + hy / 2,
-        sizex=x[-1] - x[0] + hx, sizey=y[-1] - y[0] + hy, sizing="stretch", layer="below",
-        xanchor="left", yanchor="top",
+        source=uri,
+        xref=xref,
+        yref=yref,
+        x=x[0] - hx / 2,
+        y=y[-1] + hy / 2,
+        sizex=x[-1] - x[0] + hx,
+        sizey=y[-1] - y[0] + hy,
+        sizing="stretch",
+        layer="below",
+        xanchor="left",
+        yanchor="top",
     )

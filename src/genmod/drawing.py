@@ -8,6 +8,7 @@ proposal circles and arrows, the density grid with its true marginals, histogram
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from genmod import plots

@@ -93,7 +93,9 @@ def explorer(
         raise ValueError("an explorer needs at least one setting for its static form")
     unknown = {k for _, v in settings for k in v} - set(controls)
     if unknown:
-        raise ValueError(f"settings name unknown controls {sorted(unknown)}; valid: {sorted(controls)}")
+        raise ValueError(
+            f"settings name unknown controls {sorted(unknown)}; valid: {sorted(controls)}"
+        )
     return Explorer(rows, controls, figure, draw, settings, slider_prefix, interval_ms)
 
 

@@ -83,7 +83,10 @@ class Moves:
 def accept_reject(m: Moves, s: int) -> dict[str, np.ndarray]:
     """Proposal arrows x -> y of step s: green (accepted) and red (rejected)."""
     x, y, acc = m.x[s], m.proposals[s], m.accepted[s]
-    return {"accepted": drawing.arrows(x[acc], y[acc]), "rejected": drawing.arrows(x[~acc], y[~acc])}
+    return {
+        "accepted": drawing.arrows(x[acc], y[acc]),
+        "rejected": drawing.arrows(x[~acc], y[~acc]),
+    }
 
 
 def rwm(m: Moves, s: int) -> dict[str, np.ndarray]:

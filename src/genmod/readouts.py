@@ -91,7 +91,9 @@ class PanelReadout:
     stats: False shows only the time and acceptance; seed: quality's reference seed.
     """
 
-    def __init__(self, traj: Trajectory, target, quality_points=500, burn_in=None, stats=True, seed=0):
+    def __init__(
+        self, traj: Trajectory, target, quality_points=500, burn_in=None, stats=True, seed=0
+    ):
         self.traj, self.target, self.stats, self.seed = traj, target, stats, seed
         self.quality_points, self.burn_in = quality_points, burn_in
         self.xs = traj.xs.detach().float().cpu().numpy()
@@ -113,7 +115,11 @@ class PanelReadout:
         """metrics.quality of the first ``quality_points`` finite particles at time index j."""
         if j not in self.q_cache:
             pts = self.xs[j][finite_rows(self.xs[j])][: self.quality_points]
-            q = metrics.quality(torch.as_tensor(pts), self.target, seed=self.seed) if len(pts) > 1 else math.nan
+            q = (
+                metrics.quality(torch.as_tensor(pts), self.target, seed=self.seed)
+                if len(pts) > 1
+                else math.nan
+            )
             self.q_cache[j] = q
         return self.q_cache[j]
 

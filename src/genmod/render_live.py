@@ -59,7 +59,8 @@ class Animation(StaticForm, W.VBox):
     (ms per frame), ``.step_button``, ``.reset_button``, ``.exact_toggle`` (None without a
     target), ``.panels`` (one TrajectoryPanel each), ``.figures`` (their FigureWidgets),
     ``.readouts`` (one HTML each), ``.show_frame(k)`` (the slider's observer calls it),
-    ``.static_figure(budget)`` (the kernel-free form; ``static_spec`` as a dict). Drive it: ``anim.slider.value = 10``.
+    ``.static_figure(budget)`` (the kernel-free form; ``static_spec`` as a dict).
+    Drive it: ``anim.slider.value = 10``.
     """
 
     def __init__(self, trajectories: list[Trajectory], target, opts: AnimationOptions):
@@ -79,24 +80,48 @@ class Animation(StaticForm, W.VBox):
             f.publish()  # the browser's first picture is frame 0, layout and all
         last = self.n_frames - 1
         interval = opts.interval_ms
-        self.play = W.Play(value=0, min=0, max=last, step=1, interval=interval, description="Play",
-                           show_repeat=False)
-        self.slider = W.IntSlider(value=0, min=0, max=last, description="frame",
-                                  continuous_update=True, layout=W.Layout(width="360px"))
-        self.speed = W.IntSlider(value=interval, min=MIN_INTERVAL_MS, max=1000, step=20,
-                                 description="ms/frame", layout=W.Layout(width="260px"))
+        self.play = W.Play(
+            value=0,
+            min=0,
+            max=last,
+            step=1,
+            interval=interval,
+            description="Play",
+            show_repeat=False,
+        )
+        self.slider = W.IntSlider(
+            value=0,
+            min=0,
+            max=last,
+            description="frame",
+            continuous_update=True,
+            layout=W.Layout(width="360px"),
+        )
+        self.speed = W.IntSlider(
+            value=interval,
+            min=MIN_INTERVAL_MS,
+            max=1000,
+            step=20,
+            description="ms/frame",
+            layout=W.Layout(width="260px"),
+        )
         W.jslink((self.play, "value"), (self.slider, "value"))  # browser-side: smooth playing
         self.speed.observe(self._on_speed, names="value")
         small = W.Layout(width="64px")
         self.step_button = W.Button(description="Step", tooltip="one frame forward", layout=small)
-        self.reset_button = W.Button(description="Reset", tooltip="stop and go to frame 0", layout=small)
+        self.reset_button = W.Button(
+            description="Reset", tooltip="stop and go to frame 0", layout=small
+        )
         self.step_button.on_click(lambda _: self.step())
         self.reset_button.on_click(lambda _: self.reset())
         controls = [self.play, self.step_button, self.reset_button, self.slider, self.speed]
         self.exact_toggle = None
         if target is not None:
-            self.exact_toggle = W.ToggleButton(value=False, description="exact samples",
-                                               tooltip="overlay exact draws from the target")
+            self.exact_toggle = W.ToggleButton(
+                value=False,
+                description="exact samples",
+                tooltip="overlay exact draws from the target",
+            )
             self.exact_toggle.observe(self._on_exact, names="value")
             controls.append(self.exact_toggle)
         self.slider.observe(lambda ch: self.show_frame(ch["new"]), names="value")
@@ -146,7 +171,9 @@ class Animation(StaticForm, W.VBox):
 
     def static_spec(self, budget: Budget = DEFAULT_BUDGET) -> dict:
         """The kernel-free form: a plotly figure (dict) with frames, Play/Pause, a frame slider."""
-        return static_animation(self.panels, self.n_frames, self.align, budget, self.opts.interval_ms)
+        return static_animation(
+            self.panels, self.n_frames, self.align, budget, self.opts.interval_ms
+        )
 
     def static_figure(self, budget: Budget = DEFAULT_BUDGET) -> go.Figure:
         """:meth:`static_spec` as a validated ``go.Figure``."""

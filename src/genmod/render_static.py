@@ -28,7 +28,7 @@ READOUT_LINE_PX = 16
 
 
 def nest(props: dict) -> dict:
-    """Plotly's dotted names as nested dicts: {"marker.line.color": c} -> {"marker": {"line": ...}}."""
+    """Plotly's dotted names as nested dicts: {"a.b": 1} -> {"a": {"b": 1}}."""
     out: dict = {}
     for key, value in props.items():
         *path, last = key.split(".")
@@ -46,7 +46,9 @@ def plain_text(readout: str) -> str:
     return html.unescape(text)
 
 
-def readout_annotation(text: str, x: float = 0.0, xanchor: str = "left", below_px: int = 40) -> dict:
+def readout_annotation(
+    text: str, x: float = 0.0, xanchor: str = "left", below_px: int = 40
+) -> dict:
     """The per-frame readout, written ``below_px`` under the plot area (paper coordinates)."""
     return dict(
         text=plain_text(text),
@@ -82,12 +84,19 @@ def static_spec(
     ``go.Figure(spec)`` validates it (the tests do).
     """
     if not patches or len(patches) != len(labels):
-        raise ValueError(f"need one label per patch, got {len(patches)} patches, {len(labels)} labels")
+        raise ValueError(
+            f"need one label per patch, got {len(patches)} patches, {len(labels)} labels"
+        )
     spec = base.to_plotly_json() if isinstance(base, go.Figure) else copy.deepcopy(base)
     data, layout = spec["data"], spec.setdefault("layout", {})
     kept = list(layout.get("annotations", []))
     lines = max(readout_lines(p.readout) for p in patches)
-    own = [a.get("text", "") for p in patches for a in p.layout.get("annotations", []) if a.get("name") == "readout"]
+    own = [
+        a.get("text", "")
+        for p in patches
+        for a in p.layout.get("annotations", [])
+        if a.get("name") == "readout"
+    ]
     lines = max([lines, *map(readout_lines, own)])
     m = layout.get("margin", {})
     b0, t0 = m.get("b", 40), m.get("t", 50)
@@ -101,7 +110,11 @@ def static_spec(
         layout["title"] = dict(
             text=f"<span style='font-size:10px;color:#666'><i>{notice}</i></span>"
             + (f"<br>{title}" if title else ""),
-            x=0.01, xanchor="left", y=0.995, yanchor="top", yref="container",
+            x=0.01,
+            xanchor="left",
+            y=0.995,
+            yanchor="top",
+            yref="container",
         )
         t0, h0 = t0 + 18, h0 + 18
 
@@ -118,14 +131,25 @@ def static_spec(
     for name, p in zip(labels, patches):
         # every trace is in every frame, unchanged ones as {"type": ...} alone: while playing,
         # plotly.js draws only a frame's traces (a heatmap left out blinks off until the end)
-        traces = [{"type": d.get("type", "scatter"), **nest(p.traces.get(i, {}))} for i, d in enumerate(data)]
-        frames.append({"name": name, "data": traces, "traces": list(range(len(data))), "layout": layout_of(p)})
+        traces = [
+            {"type": d.get("type", "scatter"), **nest(p.traces.get(i, {}))}
+            for i, d in enumerate(data)
+        ]
+        frames.append(
+            {"name": name, "data": traces, "traces": list(range(len(data))), "layout": layout_of(p)}
+        )
     for i, props in patches[0].traces.items():
         _merge(data[i], nest(props))
     _merge(layout, layout_of(patches[0]))
-    _merge(layout, dict(height=h0 + extra, margin=dict(b=b0 + extra, t=t0),
-                        updatemenus=[_buttons(interval_ms, controls_y)],
-                        sliders=[_slider(labels, slider_prefix, controls_y)]))
+    _merge(
+        layout,
+        dict(
+            height=h0 + extra,
+            margin=dict(b=b0 + extra, t=t0),
+            updatemenus=[_buttons(interval_ms, controls_y)],
+            sliders=[_slider(labels, slider_prefix, controls_y)],
+        ),
+    )
     spec["frames"] = frames
     return spec
 
@@ -145,8 +169,12 @@ def static_figure(*args, **kwargs) -> go.Figure:
 
 
 def _animate_args(duration: int, redraw: bool = True) -> dict:
-    return {"frame": {"duration": duration, "redraw": redraw}, "mode": "immediate",
-            "transition": {"duration": 0}, "fromcurrent": True}
+    return {
+        "frame": {"duration": duration, "redraw": redraw},
+        "mode": "immediate",
+        "transition": {"duration": 0},
+        "fromcurrent": True,
+    }
 
 
 def readout_lines(text: str) -> int:
@@ -157,8 +185,15 @@ def readout_lines(text: str) -> int:
 def _buttons(interval_ms: int, y: float) -> dict:
     """Play / Pause (plotly's own animation, no kernel)."""
     return dict(
-        type="buttons", direction="left", showactive=False, x=0, xanchor="left", y=y,
-        yanchor="top", pad=dict(t=30, r=10), name="play",
+        type="buttons",
+        direction="left",
+        showactive=False,
+        x=0,
+        xanchor="left",
+        y=y,
+        yanchor="top",
+        pad=dict(t=30, r=10),
+        name="play",
         buttons=[
             dict(label="Play", method="animate", args=[None, _animate_args(interval_ms)]),
             dict(label="Pause", method="animate", args=[[None], _animate_args(0, False)]),
@@ -169,8 +204,15 @@ def _buttons(interval_ms: int, y: float) -> dict:
 def _slider(labels: list[str], prefix: str, y: float) -> dict:
     steps = [dict(method="animate", label=lab, args=[[lab], _animate_args(0)]) for lab in labels]
     return dict(
-        active=0, steps=steps, x=0.22, len=0.78, xanchor="left", y=y, yanchor="top",
-        pad=dict(t=10), currentvalue=dict(prefix=prefix, font=dict(size=11)),
+        active=0,
+        steps=steps,
+        x=0.22,
+        len=0.78,
+        xanchor="left",
+        y=y,
+        yanchor="top",
+        pad=dict(t=10),
+        currentvalue=dict(prefix=prefix, font=dict(size=11)),
         name="frame",
     )
 

@@ -7,7 +7,7 @@ FigureWidget) applies patches as a reader moves the controls; the static rendere
 (:mod:`genmod.render_static`, a plain plotly figure) stores a few of them as plotly
 frames, with Play and a slider, so the scene plays with no kernel.
 
-Animations of trajectories describe each panel with :class:`genmod.trajectory_panel.TrajectoryPanel`;
+Animations describe each panel with :class:`genmod.trajectory_panel.TrajectoryPanel`;
 explorers (a few controls over one figure) with :func:`genmod.explorer.explorer`.
 """
 
@@ -36,7 +36,9 @@ class Patch:
 
     def shifted(self, offset: int) -> Patch:
         """The same patch for traces numbered from ``offset`` (panels merged into one figure)."""
-        return Patch({i + offset: v for i, v in self.traces.items()}, dict(self.layout), self.readout)
+        return Patch(
+            {i + offset: v for i, v in self.traces.items()}, dict(self.layout), self.readout
+        )
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,9 @@ def frame_index(n_frames: int, n_times: int, k: int, align: str) -> int:
     return round(k * (n_times - 1) / (n_frames - 1))
 
 
-def downsample_notice(n_particles: int, shown_particles: int, n_frames: int, shown_frames: int) -> str:
+def downsample_notice(
+    n_particles: int, shown_particles: int, n_frames: int, shown_frames: int
+) -> str:
     """'showing 300 of 100,000 particles, 40 of 3,000 frames' (empty when nothing is dropped)."""
     bits = []
     if shown_particles < n_particles:

@@ -134,16 +134,28 @@ def explorer(rows: list[dict]) -> W.VBox:
 
     def draw(v) -> Patch:
         new = figure(rows, v["target"], v["cost"])
-        traces = {i: {"x": tr.x, "y": tr.y, "text": tr.text, "textposition": tr.textposition}
-                  for i, tr in enumerate(new.data)}
+        traces = {
+            i: {"x": tr.x, "y": tr.y, "text": tr.text, "textposition": tr.textposition}
+            for i, tr in enumerate(new.data)
+        }
         lay = new.layout
-        layout = {"title.text": lay.title.text, "xaxis.title.text": lay.xaxis.title.text,
-                  "xaxis.dtick": lay.xaxis.dtick, "yaxis.dtick": lay.yaxis.dtick}
+        layout = {
+            "title.text": lay.title.text,
+            "xaxis.title.text": lay.xaxis.title.text,
+            "xaxis.dtick": lay.xaxis.dtick,
+            "yaxis.dtick": lay.yaxis.dtick,
+        }
         return Patch(traces, layout)
 
     settings = [(name, {"target": name}) for name in names]
-    return make_explorer([W.HBox([pick]), axis], {"target": pick, "cost": axis},
-                         figure(rows, names[0], "total_s"), draw, settings, slider_prefix="target ")
+    return make_explorer(
+        [W.HBox([pick]), axis],
+        {"target": pick, "cost": axis},
+        figure(rows, names[0], "total_s"),
+        draw,
+        settings,
+        slider_prefix="target ",
+    )
 
 
 def _chain_setting(row: dict) -> tuple[str, float]:

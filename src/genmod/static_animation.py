@@ -51,7 +51,9 @@ def merge_panels(figs: list[go.Figure]) -> tuple[dict, list[tuple[float, float]]
         offsets.append(len(data))
         x += w
         for im in images[i]:
-            pictures.append({**im, "xref": _axis_ref(im["xref"], shift), "yref": _axis_ref(im["yref"], shift)})
+            pictures.append(
+                {**im, "xref": _axis_ref(im["xref"], shift), "yref": _axis_ref(im["yref"], shift)}
+            )
         for d in sp["data"]:
             d["xaxis"] = _axis_ref(d.get("xaxis", "x"), shift)
             d["yaxis"] = _axis_ref(d.get("yaxis", "y"), shift)
@@ -67,9 +69,15 @@ def merge_panels(figs: list[go.Figure]) -> tuple[dict, list[tuple[float, float]]
                     ax["domain"] = [start + width * d0, start + width * d1]
                 layout[_axis_key(letter, n + shift)] = ax
     layout.update(
-        template=first.get("template"), font=first["font"], plot_bgcolor="white",
-        showlegend=False, bargap=0, width=sum(widths), margin=first["margin"],
-        height=max(sp["layout"]["height"] for sp in specs), images=pictures,
+        template=first.get("template"),
+        font=first["font"],
+        plot_bgcolor="white",
+        showlegend=False,
+        bargap=0,
+        width=sum(widths),
+        margin=first["margin"],
+        height=max(sp["layout"]["height"] for sp in specs),
+        images=pictures,
     )
     return {"data": data, "layout": layout}, spans, offsets
 
@@ -82,7 +90,9 @@ def _lighten(fig: go.Figure, max_grid: int = 50) -> list[dict]:
     for tr in fig.data:
         if tr.type in ("heatmap", "contour"):
             step = -(-len(tr.x) // max_grid)
-            tr.update(x=f32(tr.x[::step]), y=f32(tr.y[::step]), z=f32(tr.z[::step, ::step]), visible=False)
+            tr.update(
+                x=f32(tr.x[::step]), y=f32(tr.y[::step]), z=f32(tr.z[::step, ::step]), visible=False
+            )
             if tr.type == "heatmap":
                 images.append(density_image.layout_image(tr.x, tr.y, tr.z, plots.DENSITY_SCALE))
         if tr.name == "exact":
@@ -93,7 +103,7 @@ def _lighten(fig: go.Figure, max_grid: int = 50) -> list[dict]:
 def static_animation(
     panels: list[TrajectoryPanel], n_frames: int, align: str, budget: Budget, interval_ms: int
 ) -> dict:
-    """The panels' shared frames, downsampled to ``budget``, as one plotly figure spec with frames."""
+    """The panels' shared frames, downsampled to ``budget``: one plotly figure spec with frames."""
     particles = min(budget.max_particles, panels[0].opts.max_points)
     view = View(particles, budget.trail, min(100, particles))
     figs = [p.figure() for p in panels]
@@ -123,6 +133,10 @@ def static_animation(
     most = max(p.traj.n_particles for p in panels)
     notice = downsample_notice(most, min(most, particles), n_frames, len(keep))
     return render_static.static_spec(
-        base, patches, [str(k) for k in keep], notice=notice, interval_ms=interval_ms,
+        base,
+        patches,
+        [str(k) for k in keep],
+        notice=notice,
+        interval_ms=interval_ms,
         slider_prefix="frame ",
     )

@@ -59,7 +59,9 @@ class TrajectoryPanel:
         n = min(traj.n_particles, opts.max_points)
         hl = opts.highlight
         self.highlighted = (
-            list(range(min(hl, n))) if isinstance(hl, int) else [int(i) for i in hl if 0 <= int(i) < n]
+            list(range(min(hl, n)))
+            if isinstance(hl, int)
+            else [int(i) for i in hl if 0 <= int(i) < n]
         )
         self.moves = overlays.Moves.of(traj, self.highlighted)
         self.overlay = overlays.overlay_for(traj)
@@ -106,17 +108,30 @@ class TrajectoryPanel:
             _add_target_layers(add, self.dens, self.exact)
         for a in range(1, trail + 1):
             fade = 0.35 * (1 - (a - 1) / trail)
-            add(f"trail{a}", go.Scattergl(**empty, mode="lines", line=dict(color=color, width=1), opacity=fade))
+            add(
+                f"trail{a}",
+                go.Scattergl(**empty, mode="lines", line=dict(color=color, width=1), opacity=fade),
+            )
         marker = dict(size=4, color=color, opacity=0.75)
-        add("particles", go.Scattergl(x=_EMPTY, y=_EMPTY, mode="markers", name=self.traj.label, marker=marker))
+        add(
+            "particles",
+            go.Scattergl(x=_EMPTY, y=_EMPTY, mode="markers", name=self.traj.label, marker=marker),
+        )
         bar = dict(marker=dict(color=color, opacity=0.55, line=dict(width=0)), hoverinfo="skip")
         add("hist_x", go.Bar(x=self.centers[0], y=_EMPTY, xaxis="x2", yaxis="y2", **bar))
-        add("hist_y", go.Bar(x=_EMPTY, y=self.centers[1], orientation="h", xaxis="x3", yaxis="y3", **bar))
+        add(
+            "hist_y",
+            go.Bar(x=_EMPTY, y=self.centers[1], orientation="h", xaxis="x3", yaxis="y3", **bar),
+        )
         if self.moves is not None:
             for name in overlays.LAYERS:
                 add(name, go.Scattergl(**empty, **_OVERLAY_LOOK[name]))
         # SVG, not WebGL: restyling a Scattergl's marker.line.color array stalled its updates
-        ring = dict(size=10, color=HIGHLIGHT[: len(self.highlighted)] or "black", line=dict(width=2.5, color="black"))
+        ring = dict(
+            size=10,
+            color=HIGHLIGHT[: len(self.highlighted)] or "black",
+            line=dict(width=2.5, color="black"),
+        )
         add("highlight", go.Scatter(**empty, mode="markers", marker=ring))
         for i in range(len(self.highlighted)):
             line = dict(color=HIGHLIGHT[i % len(HIGHLIGHT)], width=1)
@@ -135,7 +150,11 @@ class TrajectoryPanel:
         cur = P[j][drawing.finite_rows(P[j])]
         ch[ix["particles"]] = _xy(cur)
         for a in range(1, min(view.trail, self.opts.trail) + 1):  # the rest stay empty
-            seg = drawing.segments(P[j - a, :m], P[j - a + 1, :m]) if j - a >= 0 else overlays.NO_POINTS
+            seg = (
+                drawing.segments(P[j - a, :m], P[j - a + 1, :m])
+                if j - a >= 0
+                else overlays.NO_POINTS
+            )
             ch[ix[f"trail{a}"]] = _xy(seg)
         hx, hy = self._hist(j, P, cur)
         # send both coordinates: a partial restyle lost the bar positions in JupyterLab
@@ -154,7 +173,9 @@ class TrajectoryPanel:
     def _hist(self, j, P, cur):
         if self.hist == "cumulative":  # few chains: pool every frame so far
             return [drawing.hist_density(P[: j + 1, :, d].ravel(), self.edges[d]) for d in range(2)]
-        return drawing.hist_density(cur[:, 0], self.edges[0]), drawing.hist_density(cur[:, 1], self.edges[1])
+        return drawing.hist_density(cur[:, 0], self.edges[0]), drawing.hist_density(
+            cur[:, 1], self.edges[1]
+        )
 
     def _overlay(self, j: int, ch: dict, ix: dict) -> None:
         """The sampler's overlay of step j - 1: the move that led to frame j."""
@@ -174,7 +195,11 @@ class TrajectoryPanel:
 _OVERLAY_LOOK = {
     "circles": dict(mode="lines", line=dict(color=plots.COLORS["proposal"], width=1, dash="dot")),
     "drift": dict(mode="lines", line=dict(color=plots.COLORS["score"], width=2)),
-    "leapfrog": dict(mode="lines+markers", marker=dict(size=4), line=dict(color=plots.COLORS["proposal"], width=1.5)),
+    "leapfrog": dict(
+        mode="lines+markers",
+        marker=dict(size=4),
+        line=dict(color=plots.COLORS["proposal"], width=1.5),
+    ),
     "accepted": dict(mode="lines", line=dict(color=plots.COLORS["accepted"], width=2)),
     "rejected": dict(mode="lines", line=dict(color=plots.COLORS["rejected"], width=2)),
 }
@@ -186,12 +211,24 @@ def _add_target_layers(add, dens: dict, exact) -> None:
     add("density", go.Heatmap(**heat, colorscale=plots.DENSITY_SCALE, name="density"))
     contours = dict(coloring="lines", start=0.1, end=0.9, size=0.2)
     dark = [[0, "#08306b"], [1, "#08306b"]]
-    add("contours", go.Contour(**heat, opacity=0.45, contours=contours, colorscale=dark, line=dict(width=0.6)))
+    add(
+        "contours",
+        go.Contour(**heat, opacity=0.45, contours=contours, colorscale=dark, line=dict(width=0.6)),
+    )
     marker = dict(size=3, color=plots.COLORS["exact"], opacity=0.5)
-    add("exact", go.Scattergl(**_xy(exact), mode="markers", visible=False, name="exact", marker=marker))
+    add(
+        "exact",
+        go.Scattergl(**_xy(exact), mode="markers", visible=False, name="exact", marker=marker),
+    )
     line = dict(color=plots.COLORS["exact"], width=1.5)
-    add("true_x", go.Scatter(x=dens["x"], y=dens["px"], mode="lines", line=line, xaxis="x2", yaxis="y2"))
-    add("true_y", go.Scatter(x=dens["py"], y=dens["y"], mode="lines", line=line, xaxis="x3", yaxis="y3"))
+    add(
+        "true_x",
+        go.Scatter(x=dens["x"], y=dens["px"], mode="lines", line=line, xaxis="x2", yaxis="y2"),
+    )
+    add(
+        "true_y",
+        go.Scatter(x=dens["py"], y=dens["y"], mode="lines", line=line, xaxis="x3", yaxis="y3"),
+    )
 
 
 def _domains(size: int, aspect: float):
@@ -228,7 +265,9 @@ def _panel_layout(fig: go.Figure, panel: TrajectoryPanel) -> None:
         xaxis3=dict(domain=xr, anchor="y3", range=[0, top], autorange=top is None, **hide),
         yaxis3=dict(domain=ym, matches="y", anchor="x3", **hide),
         xaxis4=dict(
-            domain=(0, 1), anchor="y4", range=[t0, t1 if t1 > t0 else t0 + 1],
+            domain=(0, 1),
+            anchor="y4",
+            range=[t0, t1 if t1 > t0 else t0 + 1],
             title=dict(text="step" if panel.chain else "time", standoff=2),
         ),
         yaxis4=dict(domain=ys, anchor="x4", range=[x0, x1], title=dict(text="x", standoff=2)),

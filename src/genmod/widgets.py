@@ -123,11 +123,19 @@ def target_explorer(names: list[str] | None = None, n: int = 500, height: int = 
 
     names = names or targets.names()
     pick = W.Dropdown(options=names, value=names[0], description="target")
-    size = W.IntSlider(value=n, min=50, max=5000, step=50, description="samples", continuous_update=False)
+    size = W.IntSlider(
+        value=n, min=50, max=5000, step=50, description="samples", continuous_update=False
+    )
     base = plots.layout(
-        go.Figure([plots.density_trace(targets.get(names[0]), resolution=90),
-                         plots.points_trace(np.zeros((1, 2)), gl=True, size=3)]),
-        height=height, width=height, showlegend=False,
+        go.Figure(
+            [
+                plots.density_trace(targets.get(names[0]), resolution=90),
+                plots.points_trace(np.zeros((1, 2)), gl=True, size=3),
+            ]
+        ),
+        height=height,
+        width=height,
+        showlegend=False,
     )
 
     def draw(v) -> Patch:
@@ -136,12 +144,28 @@ def target_explorer(names: list[str] | None = None, n: int = 500, height: int = 
         heat = plots.density_trace(t, resolution=90)
         (x0, x1), (y0, y1) = t.bounds
         q = metrics.quality(x, t, seed=0)
-        layout = {"xaxis.range": [x0, x1], "yaxis.range": [y0, y1], "yaxis.scaleanchor": "x",
-                  "title.text": f"{t.name}: {v['samples']} exact samples"}
-        traces = {0: {"x": heat.x, "y": heat.y, "z": heat.z}, 1: {"x": f32(x[:, 0]), "y": f32(x[:, 1])}}
-        readout = f"energy distance to a fresh exact draw / noise floor at n={v['samples']}: <b>{q:.2f}</b>"
+        layout = {
+            "xaxis.range": [x0, x1],
+            "yaxis.range": [y0, y1],
+            "yaxis.scaleanchor": "x",
+            "title.text": f"{t.name}: {v['samples']} exact samples",
+        }
+        traces = {
+            0: {"x": heat.x, "y": heat.y, "z": heat.z},
+            1: {"x": f32(x[:, 0]), "y": f32(x[:, 1])},
+        }
+        readout = (
+            "energy distance to a fresh exact draw / noise floor "
+            f"at n={v['samples']}: <b>{q:.2f}</b>"
+        )
         return Patch(traces, layout, readout)
 
     settings = [(name, {"target": name}) for name in names]
-    return explorer([W.HBox([pick, size])], {"target": pick, "samples": size}, base, draw, settings,
-                    slider_prefix="target ")
+    return explorer(
+        [W.HBox([pick, size])],
+        {"target": pick, "samples": size},
+        base,
+        draw,
+        settings,
+        slider_prefix="target ",
+    )

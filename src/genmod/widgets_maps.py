@@ -102,13 +102,22 @@ def inverse_1d_explorer(inv: InverseCDF1D, n: int = 2000, seed: int = 0, height:
     fig.update_xaxes(range=[lo, hi])
     fig.update_yaxes(range=[-0.02, 1.02], row=1, col=1)
     plots.layout(fig, height=height, showlegend=False)
-    u = W.FloatSlider(value=0.5, min=0.0, max=0.999, step=0.001, description="u",
-                      readout_format=".3f", layout=W.Layout(width="420px"))
+    u = W.FloatSlider(
+        value=0.5,
+        min=0.0,
+        max=0.999,
+        step=0.001,
+        description="u",
+        readout_format=".3f",
+        layout=W.Layout(width="420px"),
+    )
 
     def draw(v) -> Patch:
         x = float(inv(torch.tensor([v["u"]]))[0])
         traces = {1: {"x": [lo, x, x], "y": [v["u"], v["u"], 0.0]}, 4: {"x": [x]}}
-        return Patch(traces, readout=f"u = {v['u']:.3f} &rarr; x = F<sup>-1</sup>(u) = <b>{x:.3f}</b>")
+        return Patch(
+            traces, readout=f"u = {v['u']:.3f} &rarr; x = F<sup>-1</sup>(u) = <b>{x:.3f}</b>"
+        )
 
     settings = [(f"{q:g}", {"u": q}) for q in (0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95)]
     return explorer([u], {"u": u}, fig, draw, settings, slider_prefix="u = ")
@@ -183,14 +192,39 @@ def gan_replay(model, real, height: int = 460, interval_ms: int = 150, show_grid
     lx, ly = _lines_xy(snaps[0]["grid"])
     fig = go.Figure(
         data=[
-            go.Heatmap(x=gx, y=gy, z=_np(snaps[0]["field"]), colorscale=FIELD_SCALE, zmin=0, zmax=1,
-                       colorbar=dict(title="D(x)", len=0.8), hoverinfo="skip"),
-            go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
-                         marker=dict(size=3, color=plots.COLORS["exact"], opacity=0.5)),
-            go.Scatter(x=lx, y=ly, mode="lines", name="G(latent grid)", visible=show_grid,
-                       line=dict(color=plots.COLORS["map"], width=0.7), hoverinfo="skip"),
-            go.Scattergl(x=_np(snaps[0]["fake"][:, 0]), y=_np(snaps[0]["fake"][:, 1]), mode="markers",
-                       name="fake", marker=dict(size=4, color=plots.COLORS["map"])),
+            go.Heatmap(
+                x=gx,
+                y=gy,
+                z=_np(snaps[0]["field"]),
+                colorscale=FIELD_SCALE,
+                zmin=0,
+                zmax=1,
+                colorbar=dict(title="D(x)", len=0.8),
+                hoverinfo="skip",
+            ),
+            go.Scattergl(
+                x=real[:, 0],
+                y=real[:, 1],
+                mode="markers",
+                name="real",
+                marker=dict(size=3, color=plots.COLORS["exact"], opacity=0.5),
+            ),
+            go.Scatter(
+                x=lx,
+                y=ly,
+                mode="lines",
+                name="G(latent grid)",
+                visible=show_grid,
+                line=dict(color=plots.COLORS["map"], width=0.7),
+                hoverinfo="skip",
+            ),
+            go.Scattergl(
+                x=_np(snaps[0]["fake"][:, 0]),
+                y=_np(snaps[0]["fake"][:, 1]),
+                mode="markers",
+                name="fake",
+                marker=dict(size=4, color=plots.COLORS["map"]),
+            ),
         ]
     )
     fig.update_xaxes(range=[x0, x1])
@@ -198,20 +232,32 @@ def gan_replay(model, real, height: int = 460, interval_ms: int = 150, show_grid
     plots.layout(fig, height=height, width=height + 80)
     n = len(snaps)
     play = W.Play(value=0, min=0, max=n - 1, interval=max(60, interval_ms), description="Play")
-    slider = W.IntSlider(value=0, min=0, max=n - 1, description="snapshot", layout=W.Layout(width="420px"))
+    slider = W.IntSlider(
+        value=0, min=0, max=n - 1, description="snapshot", layout=W.Layout(width="420px")
+    )
     W.jslink((play, "value"), (slider, "value"))
 
     def draw(v) -> Patch:
         s = snaps[v["snapshot"]]
         lx, ly = _lines_xy(s["grid"])
-        traces = {0: {"z": _np(s["field"])}, 2: {"x": lx, "y": ly},
-                  3: {"x": _np(s["fake"][:, 0]), "y": _np(s["fake"][:, 1])}}
+        traces = {
+            0: {"z": _np(s["field"])},
+            2: {"x": lx, "y": ly},
+            3: {"x": _np(s["fake"][:, 0]), "y": _np(s["fake"][:, 1])},
+        }
         title = f"training step {s['step']}"
         return Patch(traces, {"title.text": title}, f"step {s['step']} of {snaps[-1]['step']}")
 
     keep = pick_frames(n, 12)
     settings = [(str(snaps[k]["step"]), {"snapshot": k}) for k in keep]
-    box = explorer([W.HBox([play, slider])], {"snapshot": slider}, fig, draw, settings,
-                   slider_prefix="training step ", interval_ms=interval_ms)
+    box = explorer(
+        [W.HBox([play, slider])],
+        {"snapshot": slider},
+        fig,
+        draw,
+        settings,
+        slider_prefix="training step ",
+        interval_ms=interval_ms,
+    )
     box.slider, box.play = slider, play
     return box

@@ -147,8 +147,16 @@ def step_size_explorer(
     t = targets.get(target) if isinstance(target, str) else target
     x0 = t.sample(n_chains, seed=seed + 1)
     pick = W.Dropdown(options=["rwm", "mala", "hmc"], value=method, description="sampler")
-    eps = W.FloatLogSlider(value=step_size, base=10, min=-2, max=1, step=0.05, description="step size",
-                           continuous_update=False, readout_format=".3f")
+    eps = W.FloatLogSlider(
+        value=step_size,
+        base=10,
+        min=-2,
+        max=1,
+        step=0.05,
+        description="step size",
+        continuous_update=False,
+        readout_format=".3f",
+    )
     fig = make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58], horizontal_spacing=0.1)
     fig.add_trace(plots.density_trace(t, resolution=80), row=1, col=1)
     fig.add_trace(go.Scatter(mode="lines+markers", name="one chain"), row=1, col=1)
@@ -162,22 +170,46 @@ def step_size_explorer(
     plots.layout(fig, height=360, width=820, showlegend=False)
 
     def draw(v) -> Patch:
-        traj = mcmc.sample(t, v["method"], n_chains=n_chains, n_steps=n_steps,
-                           step_size=v["step_size"], seed=seed, x0=x0)
+        traj = mcmc.sample(
+            t,
+            v["method"],
+            n_chains=n_chains,
+            n_steps=n_steps,
+            step_size=v["step_size"],
+            seed=seed,
+            x0=x0,
+        )
         s = diagnostics.summary(traj)
         path = traj.xs[-60:, 0].numpy()
         color = METHOD_COLORS[v["method"]]
-        traces = {1: {"x": f32(path[:, 0]), "y": f32(path[:, 1]), "line.color": color, "marker.color": color}}
+        traces = {
+            1: {
+                "x": f32(path[:, 0]),
+                "y": f32(path[:, 1]),
+                "line.color": color,
+                "marker.color": color,
+            }
+        }
         for j in range(3):
-            traces[2 + j] = {"x": np.arange(n_steps + 1, dtype=np.float32), "y": f32(traj.xs[:, j, 0])}
+            traces[2 + j] = {
+                "x": np.arange(n_steps + 1, dtype=np.float32),
+                "y": f32(traj.xs[:, j, 0]),
+            }
+        per_1000 = 1000 * s["ess_bulk"] / (n_chains * (n_steps + 1))
         readout = (
             f"step size {v['step_size']:.3g}: acceptance <b>{s['acceptance']:.2f}</b> &nbsp; "
-            f"bulk ESS per 1,000 draws <b>{1000 * s['ess_bulk'] / (n_chains * (n_steps + 1)):.0f}</b> &nbsp; "
+            f"bulk ESS per 1,000 draws <b>{per_1000:.0f}</b> &nbsp; "
             f"evaluations per independent sample <b>{s['evals_per_ess']:.3g}</b> &nbsp; "
             f"divergences {s['divergences']}"
         )
         return Patch(traces, readout=readout)
 
     settings = [(f"{e:g}", {"step_size": e}) for e in (0.03, 0.1, 0.3, 0.5, 1.0, 3.0)]
-    return explorer([W.HBox([pick, eps])], {"method": pick, "step_size": eps}, fig, draw, settings,
-                    slider_prefix="step size ")
+    return explorer(
+        [W.HBox([pick, eps])],
+        {"method": pick, "step_size": eps},
+        fig,
+        draw,
+        settings,
+        slider_prefix="step size ",
+    )

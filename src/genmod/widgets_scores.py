@@ -147,13 +147,18 @@ def noise_explorer(
         arrows = plots.vector_field(p.score, bounds, n_arrows)
         noisy = (data + s * z).numpy()
         top = p.score(p.means.float()).norm(dim=1).max()
-        traces = {0: {"z": heat.z}, 1: {"x": f32(noisy[:, 0]), "y": f32(noisy[:, 1])},
-                  2: {"x": arrows.x, "y": arrows.y}}
+        traces = {
+            0: {"z": heat.z},
+            1: {"x": f32(noisy[:, 0]), "y": f32(noisy[:, 1])},
+            2: {"x": arrows.x, "y": arrows.y},
+        }
         readout = (
             f"sigma = <b>{s:.3g}</b>: component std {float(p.stds.min()):.3g}; "
             f"largest |score| at a component mean: {float(top):.3g}"
         )
-        return Patch(traces, {"title.text": f"perturbed density and its score, sigma = {s:.3g}"}, readout)
+        return Patch(
+            traces, {"title.text": f"perturbed density and its score, sigma = {s:.3g}"}, readout
+        )
 
     settings = [(f"{s:.3g}", {"sigma": i}) for i, s in enumerate(sig)]
     if len(settings) > 8:

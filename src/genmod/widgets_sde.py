@@ -169,5 +169,11 @@ def guidance_explorer(
         return Patch({1: {"x": f32(x[:, 0]), "y": f32(x[:, 1])}}, readout=readout)
 
     settings = [(f"{g:g}", {"strength": g}) for g in (0.0, 1.0, 2.0, 3.0, 5.0)]
-    return explorer([W.HBox([label, strength])], {"label": label, "strength": strength}, fig, draw,
-                    settings, slider_prefix="strength ")
+    return explorer(
+        [W.HBox([label, strength])],
+        {"label": label, "strength": strength},
+        fig,
+        draw,
+        settings,
+        slider_prefix="strength ",
+    )
