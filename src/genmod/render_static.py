@@ -25,6 +25,7 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 #: extra bottom margin (px) for the Play button, the slider and the readout text
 CONTROLS_PX = 95
 READOUT_LINE_PX = 16
+BUTTONS_PX = 125  # width of the Play and Pause buttons
 
 
 def nest(props: dict) -> dict:
@@ -105,6 +106,9 @@ def static_spec(
     readout_px = READOUT_LINE_PX * lines + 8
     extra = readout_px + CONTROLS_PX
     controls_y = -(b0 + readout_px) / plot_px  # paper units below the plot area
+    w0 = layout.get("width") or 700
+    plot_w = max(w0 - m.get("l", 80) - m.get("r", 80), 100)
+    slider_x = min(BUTTONS_PX / plot_w, 0.5)  # the slider starts right of Play / Pause
     if notice:  # a line at the very top of the figure (the title: frames never repeat it)
         title = layout.get("title", {}).get("text")
         layout["title"] = dict(
@@ -147,7 +151,7 @@ def static_spec(
             height=h0 + extra,
             margin=dict(b=b0 + extra, t=t0),
             updatemenus=[_buttons(interval_ms, controls_y)],
-            sliders=[_slider(labels, slider_prefix, controls_y)],
+            sliders=[_slider(labels, slider_prefix, controls_y, slider_x)],
         ),
     )
     spec["frames"] = frames
@@ -201,13 +205,13 @@ def _buttons(interval_ms: int, y: float) -> dict:
     )
 
 
-def _slider(labels: list[str], prefix: str, y: float) -> dict:
+def _slider(labels: list[str], prefix: str, y: float, x: float) -> dict:
     steps = [dict(method="animate", label=lab, args=[[lab], _animate_args(0)]) for lab in labels]
     return dict(
         active=0,
         steps=steps,
-        x=0.22,
-        len=0.78,
+        x=x,
+        len=1 - x,
         xanchor="left",
         y=y,
         yanchor="top",

@@ -129,7 +129,7 @@ def target_explorer(names: list[str] | None = None, n: int = 500, height: int = 
     base = plots.layout(
         go.Figure(
             [
-                plots.density_trace(targets.get(names[0]), resolution=90),
+                plots.density_trace(targets.get(names[0]), resolution=60),
                 plots.points_trace(np.zeros((1, 2)), gl=True, size=3),
             ]
         ),
@@ -141,7 +141,7 @@ def target_explorer(names: list[str] | None = None, n: int = 500, height: int = 
     def draw(v) -> Patch:
         t = targets.get(v["target"])
         x = t.sample(v["samples"], seed=0)
-        heat = plots.density_trace(t, resolution=90)
+        heat = plots.density_trace(t, resolution=60)
         (x0, x1), (y0, y1) = t.bounds
         q = metrics.quality(x, t, seed=0)
         layout = {
