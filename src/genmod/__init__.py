@@ -36,6 +36,7 @@ _SUBMODULES = (
     "scene",
     "options",
     "trajectory_panel",
+    "panel_layout",
     "render_live",
     "render_static",
     "static_animation",
