@@ -1,8 +1,9 @@
-"""A density grid as a PNG image in a plotly layout (the static form's heatmap).
+"""Heatmaps as PNG images in a plotly layout (the static form's densities and fields).
 
 plotly.js removes heatmap and contour traces from the plot while it plays frames and
-draws them again only at the end (checked in Chromium with plotly.js from plotly 7.1),
-so in the static form the density is a layout image, which frames leave alone. The PNG
+draws them again only at the end (checked in headless Chromium with the plotly.js of
+plotly 7.1, for a heatmap in the frames and out of them), so the static form draws each
+heatmap as a layout image, which a frame may replace (an explorer's field) or leave alone. The PNG
 is written with the standard library (zlib), colours from the notes' density scale.
 """
 
@@ -15,10 +16,12 @@ import zlib
 import numpy as np
 
 
-def colorize(z: np.ndarray, colorscale) -> np.ndarray:
-    """(h, w) values, scaled to [0, 1] by their range, as (h, w, 3) uint8 RGB on ``colorscale``."""
+def colorize(z: np.ndarray, colorscale, zrange=None) -> np.ndarray:
+    """(h, w) values as (h, w, 3) uint8 RGB on ``colorscale``, scaled to [0, 1] by ``zrange``
+    (lo, hi), default their own range."""
     z = np.nan_to_num(np.asarray(z, dtype=np.float64), nan=float(np.nanmin(z)))
-    lo, hi = float(z.min()), float(z.max())
+    lo, hi = zrange if zrange is not None else (float(z.min()), float(z.max()))
+    z = np.clip(z, lo, hi)
     u = (z - lo) / (hi - lo) if hi > lo else np.zeros_like(z)
     stops = np.array([s for s, _ in colorscale])
     rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for _, c in colorscale], dtype=float)
@@ -45,11 +48,11 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     )
 
 
-def layout_image(x, y, z, colorscale, xref: str = "x", yref: str = "y") -> dict:
+def layout_image(x, y, z, colorscale, xref: str = "x", yref: str = "y", zrange=None) -> dict:
     """A plotly layout image of the grid z (rows along y) over grid centres x, y."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     hx, hy = (x[-1] - x[0]) / max(len(x) - 1, 1), (y[-1] - y[0]) / max(len(y) - 1, 1)
-    rgb = colorize(np.asarray(z)[::-1], colorscale)  # image rows run top (largest y) down
+    rgb = colorize(np.asarray(z)[::-1], colorscale, zrange)  # image rows run top (largest y) down
     uri = "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii")
     return dict(
         source=uri,
@@ -64,3 +67,39 @@ def layout_image(x, y, z, colorscale, xref: str = "x", yref: str = "y") -> dict:
         xanchor="left",
         yanchor="top",
     )
+
+
+def heatmap_sources(fig) -> dict[int, dict]:
+    """The visible heatmaps of a go.Figure whose colour scale is hex: index -> their grid.
+
+    Each value holds x, y, z (numpy), colorscale, zmin, zmax and the axes, for
+    :func:`source_image`. A heatmap with another kind of colour scale is left out (it stays
+    a trace).
+    """
+    out = {}
+    for i, tr in enumerate(fig.data):
+        if tr.type != "heatmap" or tr.visible is False or tr.z is None:
+            continue
+        scale = [(float(s), str(c)) for s, c in (tr.colorscale or ())]
+        if not scale or not all(c.startswith("#") and len(c) == 7 for _, c in scale):
+            continue
+        z = np.asarray(tr.z, dtype=float)
+        out[i] = dict(
+            x=np.arange(z.shape[1]) if tr.x is None else np.asarray(tr.x, dtype=float),
+            y=np.arange(z.shape[0]) if tr.y is None else np.asarray(tr.y, dtype=float),
+            z=z,
+            colorscale=scale,
+            zmin=tr.zmin,
+            zmax=tr.zmax,
+            xref=tr.xaxis or "x",
+            yref=tr.yaxis or "y",
+        )
+    return out
+
+
+def source_image(source: dict, changes: dict) -> dict:
+    """The layout image of a heatmap source with a frame's ``changes`` (x, y, z) applied."""
+    s = {**source, **{k: np.asarray(v, dtype=float) for k, v in changes.items() if k in "xyz"}}
+    fixed = s["zmin"] is not None and s["zmax"] is not None  # plotly's zmin/zmax, else z's range
+    zrange = (float(s["zmin"]), float(s["zmax"])) if fixed else None
+    return layout_image(s["x"], s["y"], s["z"], s["colorscale"], s["xref"], s["yref"], zrange)

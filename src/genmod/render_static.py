@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from _plotly_utils.utils import convert_to_base64
 from plotly.io.json import to_json_plotly
 
+from genmod import density_image
 from genmod.scene import Patch
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -88,8 +89,14 @@ def static_spec(
         raise ValueError(
             f"need one label per patch, got {len(patches)} patches, {len(labels)} labels"
         )
+    # heatmaps become layout images (plotly.js hides heatmap traces while playing frames)
+    heat = density_image.heatmap_sources(base) if isinstance(base, go.Figure) else {}
     spec = base.to_plotly_json() if isinstance(base, go.Figure) else copy.deepcopy(base)
     data, layout = spec["data"], spec.setdefault("layout", {})
+    images = list(layout.get("images", []))
+    for i in heat:
+        axes = {"xaxis": heat[i]["xref"], "yaxis": heat[i]["yref"]}
+        data[i] = {"type": "heatmap", "visible": False, **axes}
     kept = list(layout.get("annotations", []))
     lines = max(readout_lines(p.readout) for p in patches)
     own = [
@@ -104,8 +111,9 @@ def static_spec(
     h0 = layout.get("height") or 420
     plot_px = max(h0 - t0 - b0, 50)
     readout_px = READOUT_LINE_PX * lines + 8
-    extra = readout_px + CONTROLS_PX
-    controls_y = -(b0 + readout_px) / plot_px  # paper units below the plot area
+    under = b0 + (0 if layout.get("showlegend") is False else 24)  # below a legend, if any
+    extra = readout_px + CONTROLS_PX + under - b0
+    controls_y = -(under + readout_px) / plot_px  # paper units below the plot area
     w0 = layout.get("width") or 700
     plot_w = max(w0 - m.get("l", 80) - m.get("r", 80), 100)
     slider_x = min(BUTTONS_PX / plot_w, 0.5)  # the slider starts right of Play / Pause
@@ -123,27 +131,33 @@ def static_spec(
         t0, h0 = t0 + 18, h0 + 18
 
     def annotations(p: Patch) -> list[dict]:
-        own = [readout_annotation(p.readout, below_px=b0)] if p.readout else []
+        own = [readout_annotation(p.readout, below_px=under)] if p.readout else []
         return kept + list(p.layout.get("annotations", [])) + own
 
     def layout_of(p: Patch) -> dict:
         out = nest({k: v for k, v in p.layout.items() if k != "annotations"})
         out["annotations"] = annotations(p)
+        if heat:
+            shown = [density_image.source_image(heat[i], p.traces.get(i, {})) for i in heat]
+            out["images"] = images + shown
         return out
+
+    def trace_of(i: int, p: Patch) -> dict:
+        if i in heat:  # drawn as an image
+            return {"type": "heatmap"}
+        return {"type": data[i].get("type", "scatter"), **nest(p.traces.get(i, {}))}
 
     frames = []
     for name, p in zip(labels, patches):
         # every trace is in every frame, unchanged ones as {"type": ...} alone: while playing,
         # plotly.js draws only a frame's traces (a heatmap left out blinks off until the end)
-        traces = [
-            {"type": d.get("type", "scatter"), **nest(p.traces.get(i, {}))}
-            for i, d in enumerate(data)
-        ]
+        traces = [trace_of(i, p) for i in range(len(data))]
         frames.append(
             {"name": name, "data": traces, "traces": list(range(len(data))), "layout": layout_of(p)}
         )
     for i, props in patches[0].traces.items():
-        _merge(data[i], nest(props))
+        if i not in heat:
+            _merge(data[i], nest(props))
     _merge(layout, layout_of(patches[0]))
     _merge(
         layout,
