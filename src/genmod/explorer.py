@@ -42,6 +42,7 @@ class Explorer(StaticForm, W.VBox):
         for w in controls.values():
             w.observe(self.redraw, names="value")
         self.redraw()
+        self.prepare_static()
         super().__init__([*self._rows, self.figure.publish(), self.readout])
         redraw_if_blank(self.figure, self._swap)
 
@@ -100,11 +101,12 @@ def explorer(
 
 
 class Delegating(StaticForm, W.VBox):
-    """A box whose static form is another widget's (``static()`` returns its spec)."""
+    """A box whose static form is another widget's (``source``, e.g. the animation inside)."""
 
-    def __init__(self, children, static: Callable[[], dict], **kwargs):
-        self._static = static
+    def __init__(self, children, source: StaticForm, **kwargs):
+        self._source = source
+        self._static_json = source.prepare_static()
         super().__init__(children, **kwargs)
 
     def static_spec(self) -> dict:
-        return self._static()
+        return self._source.static_spec()

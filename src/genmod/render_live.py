@@ -76,6 +76,7 @@ class Animation(StaticForm, W.VBox):
         self.figures = [StagedFigure(p.figure()) for p in self.panels]
         self.readouts = [W.HTML() for _ in self.panels]
         self._draw(0)
+        self.prepare_static()
         for f in self.figures:
             f.publish()  # the browser's first picture is frame 0, layout and all
         last = self.n_frames - 1

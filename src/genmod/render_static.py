@@ -259,10 +259,16 @@ class StaticForm:
         """The kernel-free form as a validated ``go.Figure``."""
         return go.Figure(self.static_spec())
 
+    def prepare_static(self) -> dict:
+        """Build (once) and return the stored form. Widgets call it before their first
+        FigureWidget opens its comm: a browser then loads plotly's module (anywidget allows
+        2 s) while the kernel is idle, not while it computes these frames."""
+        if self._static_json is None:
+            self._static_json = figure_json(self.static_spec())
+        return self._static_json
+
     def _repr_mimebundle_(self, **kwargs):
         data = super()._repr_mimebundle_(**kwargs)
         if data is not None:
-            if self._static_json is None:
-                self._static_json = figure_json(self.static_spec())
-            data[PLOTLY_MIME] = self._static_json
+            data[PLOTLY_MIME] = self.prepare_static()
         return data

@@ -194,7 +194,7 @@ def race_explorer(rows: list[dict], n: int = 500, n_steps: int = 300) -> W.VBox:
     names = list(dict.fromkeys(r["target"] for r in rows))
     pick = W.Dropdown(options=names, value=names[0], description="target")
     first = race(rows, names[0], n, n_steps)
-    box = Delegating([pick, first], first.static_spec)
+    box = Delegating([pick, first], first)
 
     def show(_=None):
         box.children = [pick, race(rows, pick.value, n, n_steps)]

@@ -127,6 +127,6 @@ def annealed_animation(*trajectories: Trajectory, target: Target | None = None, 
 
     anim.slider.observe(show, names="value")
     show()
-    box = Delegating([label, anim], anim.static_spec)
+    box = Delegating([label, anim], anim)
     box.animation = anim
     return box
