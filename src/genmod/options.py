@@ -30,7 +30,7 @@ class AnimationOptions:
     hist: str = "auto"
     bins: int = 40
     readout: bool = True
-    quality_points: int = 500
+    quality_points: int = 300
     burn_in: int | None = None
     align: str = "proportional"
     log_density: bool = False

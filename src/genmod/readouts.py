@@ -92,7 +92,7 @@ class PanelReadout:
     """
 
     def __init__(
-        self, traj: Trajectory, target, quality_points=500, burn_in=None, stats=True, seed=0
+        self, traj: Trajectory, target, quality_points=300, burn_in=None, stats=True, seed=0
     ):
         self.traj, self.target, self.stats, self.seed = traj, target, stats, seed
         self.quality_points, self.burn_in = quality_points, burn_in
