@@ -24,7 +24,13 @@ import numpy as np
 PLOTLY = "application/vnd.plotly.v1+json"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # what a widget output looks like when a page shows its text repr instead of the widget
-WIDGET_REPRS = ("Animation(children=", "VBox(children=", "HBox(children=", "FigureWidget(", "Explorer(")
+WIDGET_REPRS = (
+    "Animation(children=",
+    "VBox(children=",
+    "HBox(children=",
+    "FigureWidget(",
+    "Explorer(",
+)
 
 
 def typed(a: np.ndarray) -> dict:
@@ -41,33 +47,90 @@ def animated_bundle(n_panels: int = 2, n_frames: int = 6, n: int = 50, seed: int
     data, moving = [], []
     for p in range(n_panels):
         axes = {"xaxis": f"x{p + 1 if p else ''}", "yaxis": f"y{p + 1 if p else ''}"}
-        data.append({"type": "scatter", "mode": "lines", "x": typed([-2, 2]), "y": typed([0, 0]),
-                     "name": "static", **axes})
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": typed([-2, 2]),
+                "y": typed([0, 0]),
+                "name": "static",
+                **axes,
+            }
+        )
         moving.append(len(data))
-        data.append({"type": "scattergl", "mode": "markers", "name": f"particles {p}",
-                     "x": typed(rng.normal(size=n)), "y": typed(rng.normal(size=n)), **axes})
+        data.append(
+            {
+                "type": "scattergl",
+                "mode": "markers",
+                "name": f"particles {p}",
+                "x": typed(rng.normal(size=n)),
+                "y": typed(rng.normal(size=n)),
+                **axes,
+            }
+        )
     frames = [
-        {"name": str(k), "traces": moving,
-         "data": [{"x": typed(rng.normal(size=n)), "y": typed(rng.normal(size=n))}
-                  for _ in moving]}
+        {
+            "name": str(k),
+            "traces": moving,
+            "data": [
+                {"x": typed(rng.normal(size=n)), "y": typed(rng.normal(size=n))} for _ in moving
+            ],
+        }
         for k in range(n_frames)
     ]
     layout = {
         "height": 320,
-        **{f"xaxis{p + 1 if p else ''}": {"domain": [p / n_panels, (p + 0.9) / n_panels]}
-           for p in range(n_panels)},
-        **{f"yaxis{p + 1 if p else ''}": {"anchor": f"x{p + 1 if p else ''}"}
-           for p in range(n_panels)},
-        "updatemenus": [{"type": "buttons", "showactive": False, "buttons": [
-            {"label": "Play", "method": "animate",
-             "args": [None, {"frame": {"duration": 120, "redraw": True}, "fromcurrent": True}]},
-            {"label": "Pause", "method": "animate",
-             "args": [[None], {"frame": {"duration": 0}, "mode": "immediate"}]}]}],
-        "sliders": [{"steps": [{"label": str(k), "method": "animate",
-                                "args": [[str(k)], {"mode": "immediate"}]}
-                               for k in range(n_frames)]}],
-        "annotations": [{"text": f"{n} particles, {n_frames} frames (static form)",
-                         "showarrow": False, "xref": "paper", "yref": "paper", "x": 0, "y": 1.1}],
+        **{
+            f"xaxis{p + 1 if p else ''}": {"domain": [p / n_panels, (p + 0.9) / n_panels]}
+            for p in range(n_panels)
+        },
+        **{
+            f"yaxis{p + 1 if p else ''}": {"anchor": f"x{p + 1 if p else ''}"}
+            for p in range(n_panels)
+        },
+        "updatemenus": [
+            {
+                "type": "buttons",
+                "showactive": False,
+                "buttons": [
+                    {
+                        "label": "Play",
+                        "method": "animate",
+                        "args": [
+                            None,
+                            {"frame": {"duration": 120, "redraw": True}, "fromcurrent": True},
+                        ],
+                    },
+                    {
+                        "label": "Pause",
+                        "method": "animate",
+                        "args": [[None], {"frame": {"duration": 0}, "mode": "immediate"}],
+                    },
+                ],
+            }
+        ],
+        "sliders": [
+            {
+                "steps": [
+                    {
+                        "label": str(k),
+                        "method": "animate",
+                        "args": [[str(k)], {"mode": "immediate"}],
+                    }
+                    for k in range(n_frames)
+                ]
+            }
+        ],
+        "annotations": [
+            {
+                "text": f"{n} particles, {n_frames} frames (static form)",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 1.1,
+            }
+        ],
     }
     return {
         "output_type": "display_data",

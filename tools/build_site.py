@@ -75,8 +75,14 @@ def exporter() -> HTMLExporter:
     """nbconvert's lab exporter with the site template, local MathJax and plotly first."""
     # plotly before everything: the figure, not the text repr beside it (nbconvert's HTML
     # default order, with the widget view left out: KernelFreeOutputs replaced it)
-    priority = [PLOTLY, *(t for t in HTMLExporter().default_config.NbConvertBase
-                          .display_data_priority if t != WIDGET)]
+    priority = [
+        PLOTLY,
+        *(
+            t
+            for t in HTMLExporter().default_config.NbConvertBase.display_data_priority
+            if t != WIDGET
+        ),
+    ]
     exp = HTMLExporter(
         config=Config({"NbConvertBase": {"display_data_priority": priority}}),
         template_name="genmod_site",
@@ -128,7 +134,10 @@ def copy_assets(out: Path) -> None:
     shutil.copy2(TEMPLATES / "genmod_site" / "static" / "genmod-site.js", static)
     mathjax = Path(jupyter_server_mathjax.__file__).parent / "static"
     shutil.copytree(
-        mathjax, static / "mathjax", dirs_exist_ok=True, ignore=shutil.ignore_patterns(*MATHJAX_SKIP)
+        mathjax,
+        static / "mathjax",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(*MATHJAX_SKIP),
     )
 
 
