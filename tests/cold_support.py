@@ -143,6 +143,21 @@ def animated_bundle(n_panels: int = 2, n_frames: int = 6, n: int = 50, seed: int
     }
 
 
+def require_browser() -> None:
+    """Skip without Chromium and playwright; fail instead under CI=true (as test_browser.py)."""
+    import os
+
+    import browser_support as bs
+    import pytest
+
+    reason = bs.missing_requirements()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests cannot run in CI: {reason}")
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
 # --- in-page JavaScript ---------------------------------------------------------------------
 
 # For every plotly graph div in the page: its frames and, per animated trace, the panel (x axis)

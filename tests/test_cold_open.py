@@ -115,18 +115,9 @@ JS_COLD_REPORT = """(reprs) => {
 }"""
 
 
-def _unavailable() -> None:
-    reason = bs.missing_requirements()
-    if reason is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(f"browser tests skipped: {reason}")
-
-
 @pytest.fixture(scope="module")
 def lab():
-    _unavailable()
+    cs.require_browser()
     with tempfile.TemporaryDirectory(prefix="genmod-cold-") as root:
         for nb in NOTEBOOKS:
             shutil.copy2(nb, root)
