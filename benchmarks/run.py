@@ -298,6 +298,14 @@ def main(argv=None) -> int:
         + ("Chromium or Playwright missing." if ws is None else widget_startup.table(ws))
     )
 
+    import cold_open
+
+    missing = cold_open.bs.missing_requirements()
+    sections.append(
+        "## Kernel-free animations: cold open, sizes, static frames\n\n"
+        + (missing or cold_open.table(cold_open.measure(cold_open.ROOT / "notebooks")))
+    )
+
     if not args.skip_notebooks:
         import notebook_resources
 

@@ -39,10 +39,13 @@ def typed(a: np.ndarray) -> dict:
     return {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode()}
 
 
-def animated_bundle(n_panels: int = 2, n_frames: int = 6, n: int = 50, seed: int = 0) -> dict:
+def animated_bundle(
+    n_panels: int = 2, n_frames: int = 6, n: int = 50, seed: int = 0, kind: str = "scattergl"
+) -> dict:
     """A display_data output as the contract describes: plotly figure with frames (one moving
-    particle trace per panel over a static density-like trace), a fake widget view and the
-    widget's text repr. For tests of the site builder and of the browser checks."""
+    particle trace of plotly type ``kind`` per panel, over a static line), a fake widget view
+    and the widget's text repr. For tests of the site builder, the browser checks and
+    benchmarks/cold_open.py."""
     rng = np.random.default_rng(seed)
     data, moving = [], []
     for p in range(n_panels):
@@ -60,7 +63,7 @@ def animated_bundle(n_panels: int = 2, n_frames: int = 6, n: int = 50, seed: int
         moving.append(len(data))
         data.append(
             {
-                "type": "scattergl",
+                "type": kind,
                 "mode": "markers",
                 "name": f"particles {p}",
                 "x": typed(rng.normal(size=n)),
