@@ -103,8 +103,6 @@ def folder_mb(path: Path) -> float:
 
 
 def measure(source: Path) -> dict:
-    from playwright.sync_api import sync_playwright
-
     notebooks = sorted(source.glob("*.ipynb"))
     out = {"source": str(source), "load": os.getloadavg()[0], "sizes": notebook_sizes(notebooks)}
     with tempfile.TemporaryDirectory(prefix="genmod-bench-") as tmp:
@@ -138,8 +136,7 @@ def measure(source: Path) -> dict:
             )
             nbformat.write(nb, tmp / f"frames_{kind}.ipynb")
             build_site.build(tmp / "frames", [tmp / f"frames_{kind}.ipynb"])
-        with bs.JupyterLab(root, tmp / "lab.log") as lab, sync_playwright() as p:
-            browser = bs.open_browser(p, tmp / "profile")
+        with bs.JupyterLab(root, tmp / "lab.log") as lab, cs.chromium() as browser:
             rows = []
             for nb in notebooks:
                 page = browser.new_page()
@@ -157,7 +154,6 @@ def measure(source: Path) -> dict:
                 page.wait_for_function(f"() => ({JS_FIRST_ANIMATED})() >= 0", timeout=60_000)
                 frames[kind] = statistics.median(page.evaluate(JS_FRAME_MS))
                 page.close()
-            browser.close()
         out["frame_ms_1000"] = frames
     return out
 

@@ -17,7 +17,10 @@ Browser start-up reuses tests/browser_support.py (not edited here: another chang
 from __future__ import annotations
 
 import base64
+import contextlib
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -161,6 +164,21 @@ def require_browser() -> None:
     pytest.skip(f"browser tests skipped: {reason}")
 
 
+@contextlib.contextmanager
+def chromium():
+    """browser_support's Chromium (a persistent context) with a throwaway profile."""
+    import browser_support as bs
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="genmod-chromium-") as profile:
+        with sync_playwright() as p:
+            context = bs.open_browser(p, Path(profile))
+            try:
+                yield context
+            finally:
+                context.close()
+
+
 # --- in-page JavaScript ---------------------------------------------------------------------
 
 # For every plotly graph div in the page: its frames and, per animated trace, the panel (x axis)
@@ -244,7 +262,6 @@ def no_kernel_lab(root, log_path):
     answers "No Kernel". Nothing can then reach a kernel: a figure that moves does it alone.
     """
     import json
-    from pathlib import Path
 
     import browser_support as bs
 

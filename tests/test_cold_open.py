@@ -127,13 +127,8 @@ def lab():
 
 @pytest.fixture(scope="module")
 def browser(lab):
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="genmod-chromium-") as profile:
-        with sync_playwright() as p:
-            context = bs.open_browser(p, Path(profile))
-            yield context
-            context.close()
+    with cs.chromium() as context:
+        yield context
 
 
 class KernelTraffic:

@@ -162,14 +162,8 @@ def test_builder_shows_fallbacks_not_widget_reprs(synthetic_site):
 @pytest.fixture(scope="module")
 def browser():
     cs.require_browser()
-    import browser_support as bs
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory(prefix="genmod-chromium-") as profile:
-        with sync_playwright() as p:
-            context = bs.open_browser(p, Path(profile))
-            yield context
-            context.close()
+    with cs.chromium() as context:
+        yield context
 
 
 def open_page(browser, path: Path) -> tuple[object, dict]:
@@ -202,6 +196,7 @@ def open_page(browser, path: Path) -> tuple[object, dict]:
 
 def check_page(page, log: dict, expected_animations: int) -> list[str]:
     figures = page.evaluate(cs.JS_FIGURES)
+    loaded = len(log["errors"])
     problems = [f"console: {e}" for e in log["errors"]]
     problems += [f"request left the machine: {u}" for u in log["remote"]]
     problems += [f"request: {u}" for u in log["requests"] if leaves_machine(u)]
@@ -213,7 +208,7 @@ def check_page(page, log: dict, expected_animations: int) -> list[str]:
         moved, seconds = cs.play_and_watch(page, f["fig"])
         if not moved or not all(moved.values()):
             problems.append(f"figure {f['fig']}: Play did not move every panel: {moved}")
-    problems += [f"console after Play: {e}" for e in log["errors"][len(problems) :]]
+    problems += [f"console after Play: {e}" for e in log["errors"][loaded:]]
     return problems
 
 
