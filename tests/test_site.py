@@ -120,7 +120,7 @@ def test_index_follows_the_talk_outline(site):
 
 def synthetic_notebook(folder: Path) -> Path:
     """A notebook with an animation (widget + plotly fallback), a frozen animation (frames that
-    repeat the first data), a bare widget and a link to another notebook."""
+    repeat the first data), a bare widget, a progress bar and a link to another notebook."""
     moving = cs.animated_bundle(n_panels=2)
     frozen = cs.animated_bundle(n_panels=1, seed=1)
     fig = frozen["data"][cs.PLOTLY]
@@ -128,13 +128,16 @@ def synthetic_notebook(folder: Path) -> Path:
         {"name": f["name"], "traces": f["traces"], "data": [fig["data"][i] for i in f["traces"]]}
         for f in fig["frames"]
     ]
-    bare = {
-        "output_type": "display_data",
-        "metadata": {},
-        "data": {cs.WIDGET: moving["data"][cs.WIDGET], "text/plain": "VBox(children=(Play(),))"},
-    }
+    bare, bar = (
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {cs.WIDGET: moving["data"][cs.WIDGET], "text/plain": text},
+        }
+        for text in ("VBox(children=(Play(),))", "GAN:   0%|          | 0/1500 [00:00<?, ?it/s]")
+    )
     cells = [nbformat.v4.new_markdown_cell("Maths $x^2$; next: [MCMC](01_mcmc.ipynb#top).")]
-    for out in (moving, frozen, bare):
+    for out in (moving, frozen, bare, bar):
         cells.append(nbformat.v4.new_code_cell("x", outputs=[nbformat.from_dict(out)]))
     path = folder / "00_synthetic.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
@@ -152,7 +155,8 @@ def test_builder_shows_fallbacks_not_widget_reprs(synthetic_site):
     html = (synthetic_site / "00_synthetic.html").read_text()
     assert html.count('class="jp-OutputArea-output genmod-plotly"') == 2
     assert not [r for r in cs.WIDGET_REPRS if r in html]
-    assert html.count("genmod-needs-kernel") == 1
+    assert html.count("genmod-needs-kernel") == 1  # the bare widget; the progress bar is gone
+    assert "0/1500" not in html
     assert 'href="01_mcmc.html#top"' in html
 
 

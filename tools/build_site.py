@@ -13,9 +13,10 @@ talk section -> page. The pages load nothing from the network, so the folder wor
 - the lab template's CDN scripts (require.js, mermaid, the widget embedder) are left out.
 
 A cell output that carries a plotly figure next to a widget view (the kernel-free form of an
-animation or explorer) is shown as that figure, frames and Play button included; a widget view
-without such a figure becomes a short note instead of its text repr (``VBox(children=...``),
-since the static page has no kernel. Links to ``NN_name.ipynb`` point at ``NN_name.html``.
+animation or explorer) is shown as that figure, frames and Play button included; a training
+progress bar is left out; any other widget view without such a figure becomes a short note
+instead of its text repr (``VBox(children=...``), since the static page has no kernel.
+Links to ``NN_name.ipynb`` point at ``NN_name.html``.
 """
 
 from __future__ import annotations
@@ -43,16 +44,24 @@ WIDGET_NOTE = (
     '<p class="genmod-needs-kernel"><em>Interactive widget: it needs a running kernel. '
     "Open the notebook in JupyterLab and run it to use it.</em></p>"
 )
+# a tqdm progress bar's text repr: "GAN:   0%|          | 0/1500 [00:00<?, ?it/s]"
+PROGRESS_BAR = re.compile(r"\d+%\|")
 # href="01_mcmc.ipynb" or href="01_mcmc.ipynb#burn-in" (a sibling notebook, no folder or scheme)
 NB_LINK = re.compile(r'href="([\w.-]+)\.ipynb(#[^"]*)?"')
+
+
+def is_progress_bar(data: dict) -> bool:
+    """A widget output that is a training progress bar (tqdm's notebook bar), not a figure."""
+    return WIDGET in data and bool(PROGRESS_BAR.search(str(data.get("text/plain", ""))))
 
 
 class KernelFreeOutputs(Preprocessor):
     """Keep, for each output, what a page without a kernel can show.
 
     An output holding a plotly figure keeps only the figure (a widget view and its text repr
-    next to it are the live form); a widget view alone becomes ``WIDGET_NOTE``. Saved widget
-    state (``metadata.widgets``) is dropped: its embedder would come from a CDN.
+    next to it are the live form); a progress bar is dropped (its text repr is frozen at 0%);
+    any other widget view becomes ``WIDGET_NOTE``. Saved widget state (``metadata.widgets``) is
+    dropped: its embedder would come from a CDN.
     """
 
     def preprocess(self, nb, resources):
@@ -60,7 +69,10 @@ class KernelFreeOutputs(Preprocessor):
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
-        for out in cell.get("outputs", []):
+        if "outputs" not in cell:
+            return cell, resources
+        cell.outputs = [o for o in cell.outputs if not is_progress_bar(o.get("data", {}))]
+        for out in cell.outputs:
             data = out.get("data")
             if not data:
                 continue
