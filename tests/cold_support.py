@@ -8,9 +8,10 @@ and a frame slider in ``layout.sliders``; arrays as base64 typed arrays. Jupyter
 figure when it cannot show the widget (the notebook is not trusted, or no widget model exists),
 and so does the static site (tools/build_site.py).
 
-The in-page JavaScript here reads plotly graph divs: which traces the frames animate
+The in-page JavaScript here reads plotly graph divs: which traces the frames give new x or y
 (``frame.traces``, or the first ``len(frame.data)`` traces), which panel (x axis) each sits on,
 and their decoded values from ``gd._fullData`` (``gd.data`` may still hold ``{dtype, bdata}``).
+A panel "moves" when any of its animated traces shows other values than before Play.
 Browser start-up reuses tests/browser_support.py (not edited here: another change owns it).
 """
 
@@ -182,18 +183,29 @@ def chromium():
 # --- in-page JavaScript ---------------------------------------------------------------------
 
 # For every plotly graph div in the page: its frames and, per animated trace, the panel (x axis)
-# and the first 64 decoded x/y values. Animated traces: frame.traces, else trace i for the
-# i-th entry of frame.data (plotly's own rule).
+# and a digest of its decoded x/y values (length, sum, 64 evenly spaced values). Animated traces:
+# those a frame gives new x or y (frame.traces[j], else trace j, for frame.data[j]: plotly's
+# rule); a trace a frame only names, with no data, is static (e.g. a trace plot drawn once).
 JS_FIGURES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map((gd, i) => {
   gd.setAttribute('data-genmod-fig', String(i));
   const frames = (gd._transitionData && gd._transitionData._frames) || [];
   const animated = new Set();
-  frames.forEach(f => (f.traces || (f.data || []).map((_, j) => j)).forEach(t => animated.add(t)));
-  const take = (a) => a ? Array.from(a.length > 64 ? a.slice(0, 64) : a).map(Number) : [];
+  frames.forEach(f => (f.data || []).forEach((d, j) => {
+    if (d && (d.x !== undefined || d.y !== undefined)) animated.add(f.traces ? f.traces[j] : j);
+  }));
+  const digest = (a) => {
+    if (!a || a.length === undefined) return [];
+    const n = a.length, step = Math.max(1, Math.floor(n / 64)), out = [n];
+    let sum = 0;
+    for (let k = 0; k < n; k++) sum += Number(a[k]) || 0;
+    out.push(sum);
+    for (let k = 0; k < n; k += step) out.push(Number(a[k]));
+    return out;
+  };
   const full = gd._fullData || [];
   const traces = Array.from(animated).filter(t => full[t]).map(t => ({
     index: t, type: full[t].type, panel: full[t].xaxis || 'x',
-    x: take(full[t].x), y: take(full[t].y)}));
+    x: digest(full[t].x), y: digest(full[t].y)}));
   const buttons = Array.from(gd.querySelectorAll('.updatemenu-button')).map(b => b.textContent);
   return {fig: i, frames: frames.length, traces, buttons,
           sliders: gd.querySelectorAll('.slider-container').length,
@@ -215,14 +227,19 @@ def moved_panels(before: dict, after: dict) -> dict[str, bool]:
     return {p: traces != b.get(p) for p, traces in a.items()}
 
 
-def play_and_watch(page, fig: int, timeout_s: float = 10.0) -> tuple[dict[str, bool], float]:
+JS_PLAYING = """(i) => {
+  const t = document.querySelector(`[data-genmod-fig="${i}"]`)._transitionData || {};
+  return (t._frameQueue || []).length > 0 || !!t._animationRaf;
+}"""
+
+
+def play_and_watch(page, fig: int, timeout_s: float = 45.0) -> tuple[dict[str, bool], float]:
     """Click figure ``fig``'s Play button (a real click on plotly's SVG button) and poll until
     every panel's particles moved. Returns (moved per panel, seconds from click to all moved).
 
-    The animation is left to run out: Pause interrupts plotly's animate() promise, which the
-    page reports as an uncaught rejection (``undefined``), noise for a console-error check."""
-    figures = page.evaluate(JS_FIGURES)
-    before = figures[fig]
+    Then Pause, and wait until the animation has stopped, so the next figure's Play does not
+    share the CPU with this one (two animations at once on a busy machine stalled both)."""
+    before = page.evaluate(JS_FIGURES)[fig]
     gd = page.locator(f'[data-genmod-fig="{fig}"]')
     gd.scroll_into_view_if_needed()
     play = gd.locator(".updatemenu-button", has_text="Play").first
@@ -237,7 +254,14 @@ def play_and_watch(page, fig: int, timeout_s: float = 10.0) -> tuple[dict[str, b
         if moved and all(moved.values()):
             break
         page.wait_for_timeout(50)
-    return moved, round(time.monotonic() - t0, 3)
+    elapsed = round(time.monotonic() - t0, 3)
+    pause = gd.locator(".updatemenu-button", has_text="Pause")
+    if pause.count():
+        pause.first.click()
+    t1 = time.monotonic()
+    while page.evaluate(JS_PLAYING, fig) and time.monotonic() - t1 < timeout_s:
+        page.wait_for_timeout(100)
+    return moved, elapsed
 
 
 # --- JupyterLab with no kernel to start -----------------------------------------------------

@@ -12,3 +12,10 @@ document.addEventListener("DOMContentLoaded", () => {
     );
   }
 });
+
+// plotly.js rejects the promise of an animation that another one interrupts (Pause, or a
+// slider step while playing) with no reason, and its buttons leave that promise unhandled:
+// a console error on every Pause. Such a rejection carries no error; drop only those.
+window.addEventListener("unhandledrejection", (event) => {
+  if (event.reason === undefined) event.preventDefault();
+});
