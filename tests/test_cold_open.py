@@ -30,6 +30,7 @@ from pathlib import Path
 import browser_support as bs  # tests/ is on sys.path (pytest rootdir-relative import)
 import cold_support as cs
 import nbformat
+import no_kernel_lab as nk
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +127,7 @@ def lab():
     with tempfile.TemporaryDirectory(prefix="genmod-cold-") as root:
         for nb in NOTEBOOKS:
             shutil.copy2(nb, root)
-        with cs.no_kernel_lab(Path(root), ARTIFACTS / "jupyter-lab.log") as server:
+        with nk.no_kernel_lab(Path(root), ARTIFACTS / "jupyter-lab.log") as server:
             yield server
 
 
@@ -152,7 +153,7 @@ class KernelTraffic:
 
 def open_cold(page, lab, name: str) -> dict:
     """Open notebook ``name`` with no kernel and no cell run; wait for its figures."""
-    cs.open_without_kernel(page, lab, name, timeout_s=OPEN_TIMEOUT_S)
+    nk.open_without_kernel(page, lab, name, timeout_s=OPEN_TIMEOUT_S)
     bs.settle_rendering(page)
     page.evaluate(cs.JS_FIGURES)  # tags every figure with data-genmod-fig
     return page.evaluate(JS_COLD_REPORT, list(cs.WIDGET_REPRS))
@@ -180,7 +181,7 @@ def test_cold_notebook_plays_without_a_kernel(notebook: Path, lab, browser):
             if not moved or not all(moved.values()):
                 problems.append(f"cell {w['cell']}: Play did not move every panel: {moved}")
         problems += [f"kernel traffic: {t}" for t in traffic.seen]
-        state = page.evaluate(cs.JS_NO_KERNEL_READY, notebook.name)
+        state = page.evaluate(nk.JS_NO_KERNEL_READY, notebook.name)
         if state["kernel"] is not None:
             problems.append(f"a kernel is attached: {state}")
         summary = {"notebook": notebook.name, "problems": problems, "animations": animations}
