@@ -138,7 +138,11 @@ def measure(source: Path) -> dict:
             build_site.build(tmp / "frames", [tmp / f"frames_{kind}.ipynb"])
         with bs.JupyterLab(root, tmp / "lab.log") as lab, cs.chromium() as browser:
             rows = []
+            stored = {s["notebook"]: s["animated"] for s in out["sizes"]}
             for nb in notebooks:
+                if not stored[nb.name]:  # nothing to wait for
+                    rows.append({"notebook": nb.name, "lab": (None, None), "site": (None, None)})
+                    continue
                 page = browser.new_page()
                 lab_t = first_motion(page, f"{lab.url}/lab/tree/{nb.name}?token={lab.token}&reset")
                 bs.shutdown_kernels(page, lab.proc.pid)
@@ -159,7 +163,7 @@ def measure(source: Path) -> dict:
 
 
 def fmt(x, spec=".1f") -> str:
-    return "never" if x is None else format(x, spec)
+    return "-" if x is None else format(x, spec)
 
 
 def table(r: dict) -> str:
@@ -167,6 +171,8 @@ def table(r: dict) -> str:
         f"Notebooks from `{r['source']}`; load average {r['load']:.1f} at the start.",
         "",
         f"### Cold open: seconds from navigation (goal: moving within {GOAL_S:.0f} s)",
+        "",
+        "(- : no figure with frames stored in that notebook, or none moved.)",
         "",
         "| notebook | JupyterLab: figure drawn | JupyterLab: moving after Play"
         " | site page: drawn | site page: moving |",
