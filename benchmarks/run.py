@@ -385,6 +385,15 @@ def main(argv=None) -> int:
         + ("Chromium or Playwright missing." if ws is None else widget_startup.table(ws))
     )
 
+    if mode.notebooks:  # the browser measures every notebook: not in the smoke run
+        import cold_open
+
+        missing = cold_open.bs.missing_requirements()
+        sections.append(
+            "## Kernel-free animations: cold open, sizes, static frames\n\n"
+            + (missing or cold_open.table(cold_open.measure(cold_open.ROOT / "notebooks")))
+        )
+
     nb = None
     if mode.notebooks and not args.skip_notebooks:
         import notebook_resources
