@@ -5,7 +5,7 @@ output k with ``data-genmod-widget="k"``):
 
 - an *animation* has a Play button: Play, then a click on its frame slider, must each move
   every panel. A panel is one plotly figure; it moved when its particle trace (the trace
-  with ``meta="particles"``, genmod.anim_panel and genmod.widgets_maps.gan_replay) shows
+  with ``meta="particles"``, genmod.trajectory_panel and genmod.widgets_maps.gan_replay) shows
   other points AND its readout (the nearest ``.genmod-readout`` element) shows other text;
 - an *explorer* has controls but no Play (target, step-size, noise, guidance, showdown
   explorers): its slider is moved once (or, without a slider, its dropdown or toggle changed)

@@ -222,7 +222,7 @@ def test_independent_samples_readout_on_ar1_chains_with_a_known_ess(gauss):
     # halfway, half the draws: about half the independent samples
     anim.slider.value = n_kept // 2
     half = float(diagnostics.ess(Trajectory(traj.xs[: n_kept // 2 + 1]), burn_in=1).min())
-    assert abs(anim.panels[0].independent(n_kept // 2) - half) < 1e-6 * half
+    assert abs(anim.panels[0].readout.independent(n_kept // 2) - half) < 1e-6 * half
     assert abs(half / (want / 2) - 1) < 0.15
 
 

@@ -109,7 +109,7 @@ MUTANTS = [
            "h = step_size * step_size\n    y = x + h * grad + step_size * _randn(x, g)",
            ("tests/test_mcmc.py::test_ula_with_score_fn_and_no_target",
             "tests/test_mcmc.py::test_ula_matches_its_biased_stationary_law")),
-    Mutant("widget_burn_in_off_by_one", "src/genmod/anim_layers.py",
+    Mutant("widget_burn_in_off_by_one", "src/genmod/readouts.py",
            "kept = xs[burn + 1 : k + 1]",
            "kept = xs[burn : k + 1]",
            ("tests/test_widgets.py::test_independent_samples_readout_on_ar1_chains_with_a_known_ess",)),  # noqa: E501
