@@ -17,11 +17,12 @@ Two regularizers, each a known fix for mode collapse and unstable training:
 from __future__ import annotations
 
 import math
+import sys
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from genmod.nets import MLP
 from genmod.targets import Bounds, as_points, check_n, generator, grid
@@ -169,7 +170,7 @@ def fit(
     # cosine-decayed learning rates (as in training.fit): the game's iterates circle the
     # equilibrium, and shrinking steps let the last one settle near it
     scheds = [torch.optim.lr_scheduler.CosineAnnealingLR(o, steps) for o in (opt_d, opt_g)]
-    bar = tqdm(range(steps), desc="GAN", disable=not progress, mininterval=0.5)
+    bar = tqdm(range(steps), desc="GAN", disable=not progress, mininterval=0.5, file=sys.stdout)
     for step in bar:
         if snapshot_every and step % snapshot_every == 0:
             model.snapshots.append(
