@@ -43,12 +43,14 @@ from genmod import (  # noqa: E402
     flows,
     gan,
     inverse,
+    langevin,
     mcmc,
     metrics,
     score,
     sde,
     targets,
 )
+from genmod.arrays import uniform_box  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class Mode:
     notebooks: bool = True
 
     def fit_opts(self) -> dict:
-        return {} if self.train_steps is None else {"steps": self.train_steps}
+        return {} if self.train_steps is None else {"n_steps": self.train_steps}
 
 
 MODES = {
@@ -118,31 +120,31 @@ def tune_step(t, method: str, seed: int = 0, pilot: tuple[int, int] = (200, 100)
     goal, opts = ACCEPT_GOAL[m], {"store_paths": False} if m == "hmc" else {}
     best = None
     chains, steps = pilot
-    for eps in (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2.0):
+    for step in (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2.0):
         tr = mcmc.sample(
             t,
             m,
             n_chains=chains,
             n_steps=steps,
-            step_size=eps,
+            step_size=step,
             seed=seed,
             x0=t.sample(chains, seed=seed + 1),
             **opts,
         )
         gap = abs(tr.acceptance_rate() - goal)
         if best is None or gap < best[0]:
-            best = (gap, eps)
+            best = (gap, step)
     return best[1]
 
 
 def chain_rows(t, mode: Mode) -> list[dict]:
     rows, n_steps = [], mode.chain_steps
     for method in ("rwm", "mala", "hmc", "ula"):
-        eps = tune_step(t, method, pilot=mode.pilot)
+        step = tune_step(t, method, pilot=mode.pilot)
         opts = {"store_paths": False} if method == "hmc" else {}
         q, secs, ess_s = [], [], []
         for s in mode.seeds:
-            run = dict(n_chains=mode.n, n_steps=n_steps, step_size=eps, seed=s, **opts)
+            run = dict(n_chains=mode.n, n_steps=n_steps, step_size=step, seed=s, **opts)
             tr, dt = _timed(lambda m=method, run=run: mcmc.sample(t, m, **run))
             q.append(metrics.quality(tr.final(), t, seed=s))
             secs.append(dt)
@@ -159,8 +161,8 @@ def chain_rows(t, mode: Mode) -> list[dict]:
                 evals=evals,
                 quality=statistics.mean(q),
                 ess_per_s=statistics.mean(ess_s),
-                step_size=eps,
-                note=f"step {eps:g}, {n_steps} steps",
+                step_size=step,
+                note=f"step {step:g}, {n_steps} steps",
             )
         )
     return rows
@@ -201,20 +203,20 @@ def map_rows(t, mode: Mode) -> list[dict]:
     )
     rows[-1]["evals"] = mode.grid**2
 
-    flow, dt = _timed(lambda: flows.fit(data, seed=0, progress=False, **fit))
+    flow, dt = _timed(lambda: flows.fit(data, progress=False, seed=0, **fit))
     add("RealNVP flow", dt, lambda s: flow.sample(N, seed=s), 1, "one pass per sample")
 
-    g, dt = _timed(lambda: gan.fit(data, seed=0, progress=False, snapshot_every=0, **fit))
+    g, dt = _timed(lambda: gan.fit(data, snapshot_every=0, progress=False, seed=0, **fit))
     add("GAN", dt, lambda s: g.sample(N, seed=s), 1, "one generator pass per sample")
 
-    ncsn, dt = _timed(lambda: score.fit(data, method="ladder", seed=0, progress=False, **fit))
+    ncsn, dt = _timed(lambda: score.fit(data, method="ladder", progress=False, seed=0, **fit))
     box = t.bounds
 
     def annealed(s):
-        tr = score.annealed_langevin(
+        tr = langevin.annealed(
             ncsn.score,
             ncsn.sigmas,
-            score.uniform_box(box, N, seed=s),
+            uniform_box(box, N, seed=s),
             n_steps=mode.langevin_steps,
             seed=s,
         )
@@ -223,11 +225,11 @@ def map_rows(t, mode: Mode) -> list[dict]:
     add("annealed Langevin", dt, annealed, None, "learned noise-conditional score")
 
     vp = sde.VP()
-    sm, dt = _timed(lambda: sde.fit(data, vp, seed=0, progress=False, **fit))
-    for method, steps in mode.sde_steps:
+    sm, dt = _timed(lambda: score.fit(data, an_sde=vp, progress=False, seed=0, **fit))
+    for method, n_steps in mode.sde_steps:
 
-        def draw(s, method=method, steps=steps):
-            tr = sde.sample(sm, vp, N, method=method, steps=steps, seed=s)
+        def draw(s, method=method, n_steps=n_steps):
+            tr = sde.sample(sm, vp, N, method=method, n_steps=n_steps, seed=s)
             return tr.final(), tr.n_evals * N
 
         add(
@@ -235,10 +237,10 @@ def map_rows(t, mode: Mode) -> list[dict]:
             dt,
             draw,
             None,
-            f"VP SDE, {steps} steps; one score model for all three",
+            f"VP SDE, {n_steps} steps; one score model for all three",
         )
 
-    fm, dt = _timed(lambda: flow_matching.fit(data, seed=0, progress=False, **fit))
+    fm, dt = _timed(lambda: flow_matching.fit(data, progress=False, seed=0, **fit))
     add("flow matching", dt, lambda s: (fm.sample(N, seed=s), N * 50 * 4), None, "RK4, 50 steps")
     return rows
 
@@ -316,33 +318,9 @@ def output_path(mode: Mode, out: str | None) -> Path:
     return path
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    group = ap.add_mutually_exclusive_group()
-    group.add_argument("--quick", action="store_true", help="2 targets, 1 seed (< 10 min)")
-    group.add_argument(
-        "--smoke", action="store_true", help="every code path at toy sizes (< 2 min), temp dir"
-    )
-    ap.add_argument("--skip-notebooks", action="store_true")
-    ap.add_argument("--out", default=None, help="results.md path (default: benchmarks/)")
-    args = ap.parse_args(argv)
-    mode = MODES["smoke" if args.smoke else "quick" if args.quick else "full"]
-    out = output_path(mode, args.out)
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    rows = []
-    for name in mode.targets:
-        t = targets.get(name)
-        print(f"[{time.perf_counter() - start:6.0f} s] {name}", flush=True)
-        rows += chain_rows(t, mode)
-        rows += map_rows(t, mode)
-    sections = [
-        f"# Benchmark results\n\nMachine: {machine()}.\n"
-        f"Mode: {mode.name} ({len(mode.targets)} targets, "
-        f"{len(mode.seeds)} sampling seed(s)).\n",
-        "## Samplers\n\n" + sampler_table(rows, mode.n),
-    ]
-
+def browser_and_speed_sections(mode: Mode) -> tuple[list, list, dict | None, list[str]]:
+    """MCMC throughput, animation frame time, widget start-up and cold open: rows and text."""
+    sections: list[str] = []
     chains, steps, repeats = mode.throughput
     thr = mcmc_throughput(chains, steps, repeats)
     sections.append(
@@ -393,6 +371,39 @@ def main(argv=None) -> int:
             "## Kernel-free animations: cold open, sizes, static frames\n\n"
             + (missing or cold_open.table(cold_open.measure(cold_open.ROOT / "notebooks")))
         )
+
+    return thr, frames, ws, sections
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    group = ap.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true", help="2 targets, 1 seed (< 10 min)")
+    group.add_argument(
+        "--smoke", action="store_true", help="every code path at toy sizes (< 2 min), temp dir"
+    )
+    ap.add_argument("--skip-notebooks", action="store_true")
+    ap.add_argument("--out", default=None, help="results.md path (default: benchmarks/)")
+    args = ap.parse_args(argv)
+    mode = MODES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    out = output_path(mode, args.out)
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    rows = []
+    for name in mode.targets:
+        t = targets.get(name)
+        print(f"[{time.perf_counter() - start:6.0f} s] {name}", flush=True)
+        rows += chain_rows(t, mode)
+        rows += map_rows(t, mode)
+    sections = [
+        f"# Benchmark results\n\nMachine: {machine()}.\n"
+        f"Mode: {mode.name} ({len(mode.targets)} targets, "
+        f"{len(mode.seeds)} sampling seed(s)).\n",
+        "## Samplers\n\n" + sampler_table(rows, mode.n),
+    ]
+
+    thr, frames, ws, extra_sections = browser_and_speed_sections(mode)
+    sections += extra_sections
 
     nb = None
     if mode.notebooks and not args.skip_notebooks:

@@ -10,19 +10,19 @@ from genmod import metrics, targets
 @pytest.fixture(scope="module")
 def models():
     return {
-        name: fm.fit(targets.get(name).sample(20000, seed=1), steps=3000, progress=False)
+        name: fm.fit(targets.get(name).sample(20000, seed=1), n_steps=3000, progress=False)
         for name in ("two_moons", "eight_gaussians")
     }
 
 
 def test_trajectory_shapes_counts_and_seeds():
     model = fm.FlowMatching(hidden=16, depth=1)
-    traj = model.trajectory(30, steps=8, method="rk4", seed=0)
+    traj = model.trajectory(30, n_steps=8, method="rk4", seed=0)
     assert traj.xs.shape == (9, 30, 2) and traj.kind == "map" and traj.n_evals == 32
     assert float(traj.times[0]) == 0.0 and float(traj.times[-1]) == pytest.approx(1.0)
-    euler = model.trajectory(30, steps=8, method="euler", seed=0)
+    euler = model.trajectory(30, n_steps=8, method="euler", seed=0)
     assert euler.n_evals == 8 and torch.equal(euler.xs[0], traj.xs[0])  # same noise
-    assert torch.equal(model.sample(30, steps=8, seed=3), model.sample(30, steps=8, seed=3))
+    assert torch.equal(model.sample(30, n_steps=8, seed=3), model.sample(30, n_steps=8, seed=3))
 
 
 def test_loss_is_zero_for_the_true_velocity_of_a_point_mass():
@@ -44,22 +44,19 @@ def test_bad_input_raises():
     with pytest.raises(ValueError):
         model.trajectory(0)
     with pytest.raises(ValueError):
-        model.trajectory(10, steps=0)
+        model.trajectory(10, n_steps=0)
     with pytest.raises(ValueError):
-        fm.fit(torch.zeros(10, 3), steps=1, progress=False)
+        fm.fit(torch.zeros(10, 3), n_steps=1, progress=False)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["two_moons", "eight_gaussians"])
-def test_flow_matching_within_2x_noise_floor(models, floor, name):
+def test_flow_matching_within_2x_noise_floor(models, name):
     # quality averaged over three sampler seeds (one n=2000 draw alone is noisy)
     target = targets.get(name)
-    d = [
-        metrics.energy_distance(
-            models[name].sample(2000, steps=25, method="rk4", seed=s),
-            target.sample(2000, seed=2_000_000 + s),
-        )
+    q = [
+        metrics.quality(models[name].sample(2000, n_steps=25, method="rk4", seed=s), target, seed=s)
         for s in (0, 1, 2)
     ]
-    assert sum(d) / 3 <= 2.0 * floor(target), d
+    assert sum(q) / 3 <= 2.0, q
     assert models[name].history[-1] < models[name].history[0]

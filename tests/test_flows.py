@@ -4,13 +4,13 @@ import pytest
 import torch
 
 from genmod import flows, metrics, targets
-from genmod.targets import grid
+from genmod.arrays import grid
 
 # The notebook's settings (02_noise_to_samples, fit defaults): 12 affine couplings, 1500 steps.
 # (8 layers reach ~1.8 on two_moons and ~2.6 on eight_gaussians.) Trained once per module.
 SETTINGS = {
-    "two_moons": dict(seed=0, steps=1500, n_layers=12, progress=False),
-    "eight_gaussians": dict(seed=0, steps=1500, n_layers=12, progress=False),
+    "two_moons": dict(seed=0, n_steps=1500, n_layers=12, progress=False),
+    "eight_gaussians": dict(seed=0, n_steps=1500, n_layers=12, progress=False),
 }
 
 
@@ -92,11 +92,11 @@ def test_flow_density_integrates_to_one(trained):
 
 def test_fit_is_reproducible_and_checks_input():
     x = targets.get("gaussian").sample(500, seed=0)
-    a = flows.fit(x, seed=1, steps=5, n_layers=2, progress=False)
-    b = flows.fit(x, seed=1, steps=5, n_layers=2, progress=False)
+    a = flows.fit(x, seed=1, n_steps=5, n_layers=2, progress=False)
+    b = flows.fit(x, seed=1, n_steps=5, n_layers=2, progress=False)
     assert torch.equal(a.sample(10, seed=0), b.sample(10, seed=0))
     with pytest.raises(ValueError):
-        flows.fit(torch.zeros(10, 3), steps=5)
+        flows.fit(torch.zeros(10, 3), n_steps=5)
     with pytest.raises(ValueError):
         a.sample(0)
     with pytest.raises(ValueError):

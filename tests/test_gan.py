@@ -7,8 +7,8 @@ from genmod import gan, metrics, targets
 
 # The notebook's settings (03_adversarial): a generator 20x faster than its discriminator
 # collapses; equal learning rates and an R1 gradient penalty cover every mode.
-COLLAPSE = dict(seed=0, steps=1500, lr=5e-4, lr_g=1e-2, snapshot_every=0, progress=False)
-FIX = dict(seed=0, steps=1500, lr=2e-3, grad_penalty=0.1, snapshot_every=0, progress=False)
+COLLAPSE = dict(seed=0, n_steps=1500, lr=5e-4, lr_g=1e-2, snapshot_every=0, progress=False)
+FIX = dict(seed=0, n_steps=1500, lr=2e-3, grad_penalty=0.1, snapshot_every=0, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,8 @@ def test_equal_rates_and_penalty_fix_collapse(eight):
 
 def test_gan_is_reproducible_with_snapshots():
     x = targets.get("gaussian").sample(1000, seed=0)
-    a = gan.fit(x, seed=2, steps=30, snapshot_every=10, hidden=32, progress=False)
-    b = gan.fit(x, seed=2, steps=30, snapshot_every=10, hidden=32, progress=False)
+    a = gan.fit(x, seed=2, n_steps=30, snapshot_every=10, hidden=32, progress=False)
+    b = gan.fit(x, seed=2, n_steps=30, snapshot_every=10, hidden=32, progress=False)
     assert torch.equal(a.sample(50, seed=0), b.sample(50, seed=0))
     assert [s["step"] for s in a.snapshots] == [0, 10, 20, 30]
     assert a.snapshots[0]["field"].shape == (50, 50)
@@ -59,11 +59,11 @@ def test_gan_is_reproducible_with_snapshots():
 def test_gan_bad_input():
     x = targets.get("gaussian").sample(100, seed=0)
     with pytest.raises(ValueError):
-        gan.fit(x, steps=0)
+        gan.fit(x, n_steps=0)
     with pytest.raises(ValueError):
-        gan.fit(x, steps=5, lr=-1)
+        gan.fit(x, n_steps=5, lr=-1)
     with pytest.raises(ValueError):
-        gan.fit(torch.zeros(5, 3), steps=5)
+        gan.fit(torch.zeros(5, 3), n_steps=5)
 
 
 def test_modes_covered_counts():
@@ -76,7 +76,7 @@ def test_replay_widget_moves_through_snapshots():
     from genmod import widgets_maps
 
     x = targets.get("gaussian").sample(500, seed=0)
-    model = gan.fit(x, seed=0, steps=20, snapshot_every=10, hidden=16, progress=False)
+    model = gan.fit(x, seed=0, n_steps=20, snapshot_every=10, hidden=16, progress=False)
     box = widgets_maps.gan_replay(model, x[:100])
     box.slider.value = 2
     assert box.figure.layout.title.text == "training step 20"

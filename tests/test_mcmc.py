@@ -142,7 +142,7 @@ def test_ula_with_score_fn_and_no_target():
     x0 = t.sample(50, seed=2)
     want = _ula_by_hand(x0, lambda x: -x, 0.3, 20, seed=4)
     a = mcmc.sample(
-        None, "ula", n_chains=50, n_steps=20, step_size=0.3, seed=4, x0=x0, score_fn=lambda x: -x
+        None, "ula", n_chains=50, n_steps=20, step_size=0.3, seed=4, x0=x0, score=lambda x: -x
     )
     b = mcmc.sample(t, "ula", n_chains=50, n_steps=20, step_size=0.3, seed=4, x0=x0)
     assert torch.allclose(a.xs, want, atol=1e-5)
@@ -285,11 +285,9 @@ def test_bad_input(kwargs, match):
 
 def test_bad_target_combinations():
     with pytest.raises(ValueError, match="needs a target"):
-        mcmc.sample(
-            None, "mala", n_chains=2, n_steps=2, x0=torch.zeros(2, 2), score_fn=lambda x: -x
-        )
+        mcmc.sample(None, "mala", n_chains=2, n_steps=2, x0=torch.zeros(2, 2), score=lambda x: -x)
     with pytest.raises(ValueError, match="x0"):
-        mcmc.sample(None, "ula", n_chains=2, n_steps=2, score_fn=lambda x: -x)
+        mcmc.sample(None, "ula", n_chains=2, n_steps=2, score=lambda x: -x)
 
 
 def test_learned_score_fn_is_detached_and_checked():
@@ -299,12 +297,12 @@ def test_learned_score_fn_is_detached_and_checked():
         net.weight.copy_(-torch.eye(2))
         net.bias.zero_()
     traj = mcmc.sample(
-        None, "ula", n_chains=30, n_steps=50, step_size=0.5, x0=torch.zeros(30, 2), score_fn=net
+        None, "ula", n_chains=30, n_steps=50, step_size=0.5, x0=torch.zeros(30, 2), score=net
     )
     assert not traj.xs.requires_grad and traj.xs.grad_fn is None
     ref = _ula_by_hand(torch.zeros(30, 2), lambda x: -x, 0.5, 50, seed=0)
     assert torch.allclose(traj.xs, ref, atol=1e-5)
     with pytest.raises(ValueError, match="shape"):
         mcmc.sample(
-            None, "ula", n_chains=3, n_steps=2, x0=torch.zeros(3, 2), score_fn=lambda x: x[:, :1]
+            None, "ula", n_chains=3, n_steps=2, x0=torch.zeros(3, 2), score=lambda x: x[:, :1]
         )

@@ -9,7 +9,9 @@ import math
 import pytest
 import torch
 
-from genmod import mcmc, metrics, score, targets
+from genmod import langevin, mcmc, metrics, score, targets
+from genmod import score_metrics as sm
+from genmod.arrays import uniform_box
 from genmod.trajectory import Trajectory
 
 N = 2000  # particles for every sampler test (weight standard error ~0.009 at w = 0.2)
@@ -18,13 +20,14 @@ N = 2000  # particles for every sampler test (weight standard error ~0.009 at w 
 class Fixed(torch.nn.Module):
     """A 'model' that returns a given score function (for loss tests)."""
 
-    conditional = False
-
-    def __init__(self, fn):
+    def __init__(self, fn, sigma=None):
         super().__init__()
-        self.fn = fn
+        self.fn, self.schedule = fn, None if sigma is None else score.Level(sigma)
 
-    def forward(self, x, sigma=None):
+    def _net(self, x, t):  # what a ScoreModel's net predicts: sigma * score
+        return self.schedule.sigma * self.fn(x)
+
+    def forward(self, x, t=None):
         return self.fn(x)
 
 
@@ -49,16 +52,16 @@ def test_max_pairwise_distance():
 
 
 def test_dsm_loss_is_minimized_by_the_exact_perturbed_score():
-    # E|sigma s(x~) + z|^2 / 2 is smallest at s = grad log p_sigma (Vincent 2011)
+    # E|sigma s(x~) + z|^2 is smallest at s = grad log p_sigma (Vincent 2011)
     t = targets.get("eight_gaussians")
     sigma = 0.5
     p = t.perturbed(sigma)
     x = t.sample(20000, seed=3)
     losses = {}
     for a in (0.8, 1.0, 1.25):
-        model = Fixed(lambda y, a=a: a * p.score(y).float())
+        model = Fixed(lambda y, a=a: a * p.score(y).float(), sigma)
         g = torch.Generator().manual_seed(0)
-        losses[a] = float(score.dsm_loss(model, x, sigma, g))
+        losses[a] = float(score.dsm_loss(model, x, g))
     assert losses[1.0] < losses[0.8] and losses[1.0] < losses[1.25]
 
 
@@ -73,35 +76,39 @@ def test_ssm_loss_closed_form_on_a_gaussian():
 
 def test_ssm_fit_learns_a_gaussian_score():
     t = targets.get("gaussian")
-    model = score.fit(t.sample(5000, seed=1), "ssm", steps=400, progress=False, hidden=32, depth=2)
-    err = score.region_errors(model.score, t, bounds=((-2, 2), (-2, 2)), high=0.1, low=0.3)
+    model = score.fit(
+        t.sample(5000, seed=1), method="ssm", n_steps=400, progress=False, hidden=32, depth=2
+    )
+    err = sm.region_errors(model.score, t, bounds=((-2, 2), (-2, 2)), high=0.1, low=0.3)
     assert err["high"] < 0.25  # measured ~0.1
 
 
 def test_bad_input():
     x = torch.zeros(10, 2)
     with pytest.raises(ValueError, match="unknown method"):
-        score.fit(x, "nope")
+        score.fit(x, method="nope")
     with pytest.raises(ValueError):
-        score.ScoreNet(sigma=-1.0)
+        score.Level(-1.0)
     with pytest.raises(ValueError, match="noise-conditional"):
-        score.ScoreNet(sigmas=[1.0, 0.1])(x)
+        score.ScoreModel(score.Ladder([1.0, 0.1]))(x)
     with pytest.raises(ValueError):
-        score.fit(torch.zeros(10, 3), "dsm")
+        score.fit(torch.zeros(10, 3), method="dsm")
+    with pytest.raises(ValueError, match="an_sde"):
+        score.fit(x, method="sde")
     with pytest.raises(ValueError):
-        score.annealed_langevin(lambda y, s: -y, [1.0, 0.1], x, eps=-1.0)
+        langevin.annealed(lambda y, t: -y, [1.0, 0.1], x, alpha_min=-1.0)
     with pytest.raises(ValueError):
-        score.annealed_langevin(lambda y, s: -y, [], x)
+        langevin.annealed(lambda y, t: -y, [], x)
     with pytest.raises(ValueError):
-        score.annealed_langevin(lambda y, s: -y, [1.0], x, n_steps=0)
+        langevin.annealed(lambda y, t: -y, [1.0], x, n_steps=0)
 
 
 def test_annealed_langevin_trajectory_shape_and_seed():
     sig = score.geometric_sigmas(2.0, 0.1, 4)
-    x0 = score.uniform_box(((-3, 3), (-3, 3)), 50, seed=0)
-    gauss = lambda y, s: -y / (1 + s**2)  # noqa: E731  (N(0, I) perturbed by sigma)
-    a = score.annealed_langevin(gauss, sig, x0, n_steps=5, seed=1)
-    b = score.annealed_langevin(gauss, sig, x0, n_steps=5, seed=1)
+    x0 = uniform_box(((-3, 3), (-3, 3)), 50, seed=0)
+    gauss = score.from_sigma(lambda y, s: -y / (1 + s**2), sig)  # N(0, I) perturbed by sigma
+    a = langevin.annealed(gauss, sig, x0, n_steps=5, seed=1)
+    b = langevin.annealed(gauss, sig, x0, n_steps=5, seed=1)
     assert isinstance(a, Trajectory) and a.kind == "map"
     assert a.xs.shape == (1 + 4 * 5 + 1, 50, 2)  # start, 5 steps per level, denoised frame
     assert torch.equal(a.xs, b.xs)
@@ -113,13 +120,13 @@ def test_annealed_langevin_trajectory_shape_and_seed():
     s_last = float(sig[-1])
     assert torch.allclose(a.xs[-1], a.xs[-2] / (1 + s_last**2), atol=1e-6)
     assert (a.xs[-1] - a.xs[-2]).abs().max() > 1e-3  # the step moved the points
-    c = score.annealed_langevin(gauss, sig, x0, n_steps=5, seed=1, denoise=False)
+    c = langevin.annealed(gauss, sig, x0, n_steps=5, seed=1, denoise=False)
     assert c.xs.shape[0] == a.xs.shape[0] - 1 and torch.equal(c.xs, a.xs[:-1])
 
 
 def test_mode_weights():
     t = targets.get("separated_mixture")
-    w = score.mode_weights(t.sample(N, seed=0), t)
+    w = sm.mode_weights(t.sample(N, seed=0), t)
     assert float(w.sum()) == pytest.approx(1.0)
     assert abs(float(w[0]) - 0.2) < 0.03  # exact draws: standard error 0.009
 
@@ -130,7 +137,7 @@ def test_mode_weights():
 @pytest.fixture(scope="module")
 def separated():
     t = targets.get("separated_mixture")
-    return t, score.uniform_box(t.bounds, N, seed=0)
+    return t, uniform_box(t.bounds, N, seed=0)
 
 
 def test_exact_score_langevin_gets_the_weight_wrong_mala_too(separated):
@@ -141,19 +148,20 @@ def test_exact_score_langevin_gets_the_weight_wrong_mala_too(separated):
         runs[method, eps] = tr.final()
     for x in runs.values():
         # true 0.2; from a uniform start each chain stays in its basin: ~0.5 (off by > 0.15)
-        assert float(score.mode_weights(x, t)[0]) > 0.35
+        assert float(sm.mode_weights(x, t)[0]) > 0.35
     # ULA's step-size bias inflates each mode (std 1/sqrt(1 - eps^2/4) = 1.25 at eps = 1.2);
     # MALA's accept/reject removes it: what remains wrong in MALA's weights is mixing
-    assert score.within_mode_std(runs["ula", 1.2], t) > 1.15  # measured 1.23
-    assert abs(score.within_mode_std(runs["mala", 1.2], t) - 1.0) < 0.06  # measured 1.01
-    assert abs(score.within_mode_std(runs["ula", 0.5], t) - 1.0) < 0.06  # measured 1.04 (bias 1.03)
+    assert sm.within_mode_std(runs["ula", 1.2], t) > 1.15  # measured 1.23
+    assert abs(sm.within_mode_std(runs["mala", 1.2], t) - 1.0) < 0.06  # measured 1.01
+    assert abs(sm.within_mode_std(runs["ula", 0.5], t) - 1.0) < 0.06  # measured 1.04 (bias 1.03)
 
 
 def test_annealed_langevin_with_exact_scores_recovers_the_weight(separated):
     t, x0 = separated
     sig = score.geometric_sigmas(score.max_pairwise_distance(t.sample(N, seed=1)), 0.05, 10)
-    tr = score.annealed_langevin(lambda x, s: t.perturbed(s).score(x), sig, x0, seed=0)
-    w = float(score.mode_weights(tr.final(), t)[0])
+    exact = score.from_sigma(lambda x, s: t.perturbed(s).score(x), sig)
+    tr = langevin.annealed(exact, sig, x0, seed=0)
+    w = float(sm.mode_weights(tr.final(), t)[0])
     assert abs(w - 0.2) < 0.05  # measured 0.227
 
 
@@ -163,13 +171,15 @@ def test_annealed_langevin_with_exact_scores_recovers_the_weight(separated):
 @pytest.fixture(scope="module")
 def moons_dsm():
     t = targets.get("two_moons")
-    model = score.fit(t.sample(10000, seed=1), "dsm", sigma=0.2, steps=2000, progress=False)
+    model = score.fit(
+        t.sample(10000, seed=1), method="dsm", sigma=0.2, n_steps=2000, progress=False
+    )
     return t, model
 
 
 def test_dsm_matches_where_data_is_and_fails_where_it_is_rare(moons_dsm):
     t, model = moons_dsm
-    err = score.region_errors(model.score, t.perturbed(0.2))
+    err = sm.region_errors(model.score, t.perturbed(0.2))
     assert err["high"] < 0.2  # p_sigma > 10% of its peak; measured 0.089
     assert err["low"] > 2 * err["high"]  # p_sigma < 0.01% of its peak; measured 0.32 (3.6x)
 
@@ -179,23 +189,26 @@ def ladder_models():
     out = {}
     for name in ("separated_mixture", "two_moons", "eight_gaussians"):
         t = targets.get(name)
-        out[name] = (t, score.fit(t.sample(10000, seed=1), "ladder", steps=2000, progress=False))
+        out[name] = (
+            t,
+            score.fit(t.sample(10000, seed=1), method="ladder", n_steps=2000, progress=False),
+        )
     return out
 
 
 def test_learned_noise_conditional_score_recovers_the_weight(ladder_models, separated):
     t, model = ladder_models["separated_mixture"]
     _, x0 = separated
-    tr = score.annealed_langevin(model.score, model.sigmas, x0, seed=0)
-    w = float(score.mode_weights(tr.final(), t)[0])
+    tr = langevin.annealed(model.score, model.sigmas, x0, seed=0)
+    w = float(sm.mode_weights(tr.final(), t)[0])
     assert abs(w - 0.2) < 0.08  # measured 0.217
 
 
 @pytest.mark.parametrize("name", ["two_moons", "eight_gaussians"])
 def test_annealed_langevin_learned_quality(ladder_models, name):
     t, model = ladder_models[name]
-    x0 = score.uniform_box(t.bounds, N, seed=0)
-    tr = score.annealed_langevin(model.score, model.sigmas, x0, seed=0)
+    x0 = uniform_box(t.bounds, N, seed=0)
+    tr = langevin.annealed(model.score, model.sigmas, x0, seed=0)
     q = metrics.quality(tr.final(), t)
     assert q <= 2.0  # measured 0.33 (two_moons), 0.31 (eight_gaussians); other ref seeds <= 1.4
 
@@ -219,7 +232,8 @@ def test_figures_and_widgets(moons_dsm, separated):
     box.slider.value = 3
     assert "0.05" in box.children[2].value
     assert not (box.figure.data[0].z == z0).all()  # the density changed with sigma
-    tr = score.annealed_langevin(lambda x, s: sep.perturbed(s).score(x), sig, x0[:50], n_steps=5)
+    exact = score.from_sigma(lambda x, s: sep.perturbed(s).score(x), sig)
+    tr = langevin.annealed(exact, sig, x0[:50], n_steps=5)
     anim = ws.annealed_animation(tr, target=sep)
     assert "sigma = 20" in anim.children[0].value
     anim.animation.slider.value = anim.animation.n_frames - 1

@@ -1,16 +1,19 @@
 """genmod.showdown: notebook 08's reading of the committed benchmark table, and its figure."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from genmod import showdown
 
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results.json"
+
 
 @pytest.fixture(scope="module")
 def rows():
-    return showdown.load()  # benchmarks/results.json, committed
+    return showdown.load(RESULTS)  # committed
 
 
 def test_load_and_best(rows):
@@ -49,8 +52,8 @@ def test_close_labels_are_moved_apart():
     assert len(set(pos[:3])) == 3  # no two of the cluster share a side
     assert pos[3] == "top center"
     # every label of every benchmark target: no two close points share a position
-    for target in {r["target"] for r in showdown.load()}:
-        fig = showdown.figure(showdown.load(), target, "total_s")
+    for target in {r["target"] for r in showdown.load(RESULTS)}:
+        fig = showdown.figure(showdown.load(RESULTS), target, "total_s")
         pts = [
             (math.log10(x), math.log10(y), p)
             for t in fig.data

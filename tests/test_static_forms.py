@@ -130,12 +130,13 @@ def test_explorers_carry_a_static_form():
 
 
 def test_annealed_animation_static_form_shows_sigma():
-    from genmod import score, widgets_scores
+    from genmod import langevin, score, widgets_scores
 
     sep = targets.get("separated_mixture")
     sig = score.geometric_sigmas(20, 0.05, 4)
     x0 = sep.sample(30, seed=0)
-    tr = score.annealed_langevin(lambda x, s: sep.perturbed(s).score(x), sig, x0, n_steps=5)
+    exact = score.from_sigma(lambda x, s: sep.perturbed(s).score(x), sig)
+    tr = langevin.annealed(exact, sig, x0, n_steps=5)
     box = widgets_scores.annealed_animation(tr, target=sep)
     spec = _check_static(box, len(box.animation.figures[0].data))
     texts = [

@@ -8,8 +8,9 @@ import torch
 from scipy import integrate, stats
 
 from genmod import metrics, targets
-from genmod.targets import grid, grid_sample
-from genmod.toys import _moons, _swiss
+from genmod.arrays import grid
+from genmod.densities import grid_sample
+from genmod.toys import moons, swiss
 
 NAMES = targets.names()
 
@@ -79,8 +80,8 @@ def _scipy_logpdf(name, x):
     if name in ("two_moons", "swiss_roll"):
         # the density is an integral along the curve: adaptive quadrature with scipy
         curve, (t0, t1), s = {
-            "two_moons": (_moons, (0, 2), 0.2),
-            "swiss_roll": (_swiss, (1.5 * np.pi, 4.5 * np.pi), 0.25),
+            "two_moons": (moons, (0, 2), 0.2),
+            "swiss_roll": (swiss, (1.5 * np.pi, 4.5 * np.pi), 0.25),
         }[name]
 
         def dens(p):

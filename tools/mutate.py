@@ -49,7 +49,7 @@ MUTANTS = [
            "_metropolis(x, logp, grad, y, logp_y, grad_y, logp_y - logp, div, g)",
            ("tests/test_mcmc.py::test_mala_keeps_a_gaussian_invariant_at_a_large_step",
             "tests/test_mcmc.py::test_hmc_with_one_leapfrog_step_is_mala")),
-    Mutant("reverse_drift_sign", "src/genmod/reverse.py",
+    Mutant("reverse_drift_sign", "src/genmod/sde.py",
            "(an_sde.drift(x, t) - gt**2 * score_fn(x, t)) * dt",
            "(an_sde.drift(x, t) + gt**2 * score_fn(x, t)) * dt",
            ("tests/test_sde.py::test_samplers_with_the_exact_score_reach_the_noise_floor",)),
@@ -64,34 +64,30 @@ MUTANTS = [
            "x = traj.xs[int(burn_in) + 1 :]",
            ("tests/test_diagnostics.py::test_burn_in_counts_positions",
             "tests/test_diagnostics.py::test_summary_and_cost_on_a_real_chain")),
-    Mutant("annealed_denoise_sign", "src/genmod/score.py",
-           "x = x + s**2 * score_fn(x, s).float()",
-           "x = x - s**2 * score_fn(x, s).float()",
+    Mutant("annealed_denoise_sign", "src/genmod/langevin.py",
+           "x = x + s**2 * score_fn(x, ladder.time(s)).float()",
+           "x = x - s**2 * score_fn(x, ladder.time(s)).float()",
            ("tests/test_score.py::test_annealed_langevin_trajectory_shape_and_seed",)),
     Mutant("hutchinson_no_sqrt_k", "src/genmod/likelihood.py",
            "per_probe.std(1) / math.sqrt(k) if k > 1",
            "per_probe.std(1) if k > 1",
            ("tests/test_sde.py::test_hutchinson_stderr_matches_the_spread_over_seeds",
             "tests/test_sde.py::test_hutchinson_agrees_with_the_exact_divergence_within_its_stderr")),
-    Mutant("exact_score_half_log_var", "src/genmod/sde.py",
-           "(diff**2).sum(-1) / (2 * var) - torch.log(var)",
-           "(diff**2).sum(-1) / (2 * var) - 0.5 * torch.log(var)",
-           ("tests/test_mixture_scores.py::test_exact_score_against_autograd_of_the_perturbed_density",  # noqa: E501
-            "tests/test_sde.py::test_exact_score_matches_perturbed_mixture")),
-    Mutant("mixture_half_log_var", "src/genmod/targets.py",
-           "d2 / (2 * var) - torch.log(2 * math.pi * var)",
-           "d2 / (2 * var) - 0.5 * torch.log(2 * math.pi * var)",
+    # the one Gaussian-mixture formula (densities): the target, its perturbed forms, the exact
+    # SDE score, the potentials and the guided score all read it
+    Mutant("mixture_half_log_var", "src/genmod/densities.py",
+           "(self.weights.log() - torch.log(2 * math.pi * var))",
+           "(self.weights.log() - 0.5 * torch.log(2 * math.pi * var))",
            ("tests/test_mixture_scores.py::test_the_mixture_itself",
-            "tests/test_mixture_scores.py::test_perturbed_ve_form")),
-    Mutant("potential_half_log_var", "src/genmod/potentials.py",
-           "(gm.weights.log() - torch.log(2 * math.pi * var))",
-           "(gm.weights.log() - 0.5 * torch.log(2 * math.pi * var))",
-           ("tests/test_mixture_scores.py::test_the_mixture_itself",)),
-    Mutant("guidance_component_var", "src/genmod/control.py",
-           "var = float(alpha) ** 2 * std**2 + float(sigma) ** 2",
-           "var = float(alpha) * std**2 + float(sigma) ** 2",
-           ("tests/test_mixture_scores.py::test_guided_score_is_the_exact_conditional_score",)),
-    Mutant("perturbed_scale_dropped", "src/genmod/targets.py",
+            "tests/test_mixture_scores.py::test_perturbed_ve_form",
+            "tests/test_mixture_scores.py::test_exact_score_against_autograd_of_the_perturbed_density",  # noqa: E501
+            "tests/test_sde.py::test_exact_score_matches_perturbed_mixture")),
+    Mutant("mixture_component_var", "src/genmod/densities.py",
+           "var = scale**2 * self.stds**2 + sigma**2",
+           "var = scale * self.stds**2 + sigma**2",
+           ("tests/test_mixture_scores.py::test_perturbed_vp_form",
+            "tests/test_mixture_scores.py::test_guided_score_is_the_exact_conditional_score")),
+    Mutant("perturbed_scale_dropped", "src/genmod/densities.py",
            "stds = torch.sqrt((scale * self.stds) ** 2 + sigma**2)",
            "stds = torch.sqrt(self.stds**2 + sigma**2)",
            ("tests/test_mixture_scores.py::test_perturbed_vp_form",)),
@@ -105,8 +101,8 @@ MUTANTS = [
            ("tests/test_mcmc.py::test_leapfrog_is_reversible",
             "tests/test_mcmc.py::test_hmc_with_one_leapfrog_step_is_mala")),
     Mutant("ula_drift_factor", "src/genmod/mcmc.py",
-           "h = 0.5 * step_size * step_size\n    y = x + h * grad + step_size * _randn(x, g)",
-           "h = step_size * step_size\n    y = x + h * grad + step_size * _randn(x, g)",
+           "half = 0.5 * step_size * step_size\n    y = x + half * grad + step_size * _randn(x, g)",
+           "half = step_size * step_size\n    y = x + half * grad + step_size * _randn(x, g)",
            ("tests/test_mcmc.py::test_ula_with_score_fn_and_no_target",
             "tests/test_mcmc.py::test_ula_matches_its_biased_stationary_law")),
     Mutant("widget_burn_in_off_by_one", "src/genmod/readouts.py",
@@ -235,6 +231,12 @@ def main(argv=None) -> int:
             rows.append((m.name, out))
             print(f"{m.name}: {out.status} ({out.seconds:.0f} s)", flush=True)
 
+    print_table(rows, len(mutants), time.perf_counter() - total)
+    return 1 if bad else 0
+
+
+def print_table(rows: list, n_mutants: int, secs: float) -> None:
+    """The markdown table of mutants and who caught them, and a one-line total."""
     print()
     print("| mutant | file | tests run | result | caught by | wall s | cpu s |")
     print("|---|---|---|---|---|---|---|")
@@ -244,9 +246,8 @@ def main(argv=None) -> int:
         cells = [name, f, o.n_run, o.status, o.caught_by, f"{o.seconds:.1f}", f"{o.cpu:.1f}"]
         print("| " + " | ".join(map(str, cells)) + " |")
     caught = sum(o.status == "caught" for _, o in rows)
-    secs, cpu = time.perf_counter() - total, sum(o.cpu for _, o in rows)
-    print(f"\n{caught} of {len(mutants)} mutants caught; {secs:.0f} s wall, {cpu:.0f} s cpu")
-    return 1 if bad else 0
+    cpu = sum(o.cpu for _, o in rows)
+    print(f"\n{caught} of {n_mutants} mutants caught; {secs:.0f} s wall, {cpu:.0f} s cpu")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,15 @@ Submodules are imported on first use, so ``import genmod`` stays light.
 import importlib
 
 from genmod.claims import ClaimError, check, sig
-from genmod.setup import setup
+from genmod.config import setup
 
 __version__ = "0.1.0"
 
 _SUBMODULES = (
+    "arrays",
     "claims",
+    "config",
+    "densities",
     "targets",
     "toys",
     "trajectory",
@@ -21,6 +24,7 @@ _SUBMODULES = (
     "plots",
     "widgets",
     "mcmc",
+    "potentials",
     "diagnostics",
     "inverse",
     "nets",
@@ -28,7 +32,12 @@ _SUBMODULES = (
     "flows",
     "gan",
     "score",
+    "score_metrics",
+    "langevin",
     "sde",
+    "likelihood",
+    "odes",
+    "control",
     "flow_matching",
     "drawing",
     "overlays",
@@ -46,13 +55,8 @@ _SUBMODULES = (
     "figures_mcmc",
     "figures_scores",
     "figures_sde",
-    "control",
-    "likelihood",
-    "odes",
-    "potentials",
-    "reverse",
-    "sde_training",
     "showdown",
+    "staged",
     "widgets_maps",
     "widgets_mcmc",
     "widgets_scores",

@@ -13,12 +13,15 @@ from collections.abc import Callable
 
 import torch
 
-from genmod import sde as sde_mod
-from genmod.targets import GaussianMixture, check_n, generator
+from genmod.arrays import check_n, generator
+from genmod.densities import GaussianMixture
+from genmod.sde import EPS, SDE, exact_score
 from genmod.trajectory import Trajectory
 
 
-def guided_score(target: GaussianMixture, an_sde, label: int, strength: float = 1.0) -> Callable:
+def guided_score(
+    target: GaussianMixture, an_sde: SDE, label: int, strength: float = 1.0
+) -> Callable:
     """Exact score plus ``strength`` times the exact classifier gradient for component ``label``.
 
     s_gamma(x, t) = s(x, t) + gamma (s_k(x, t) - s(x, t)), with s_k the score of component k
@@ -29,27 +32,25 @@ def guided_score(target: GaussianMixture, an_sde, label: int, strength: float = 
         raise ValueError(f"label must be in 0..{k - 1}, got {label}")
     if strength < 0:
         raise ValueError(f"strength must be >= 0, got {strength}")
-    score = sde_mod.exact_score(target, an_sde)
-    mean, std = target.means[int(label)], float(target.stds[int(label)])
+    score = exact_score(target, an_sde)
+    i = int(label)
+    component = GaussianMixture(target.means[i : i + 1], target.stds[i : i + 1])
+    score_k = exact_score(component, an_sde)  # grad log p_t(x | y = k)
 
     def score_fn(x, t):
-        alpha, sigma = an_sde.marginal(t)
-        var = float(alpha) ** 2 * std**2 + float(sigma) ** 2
-        s_k = ((float(alpha) * mean - x.double()) / var).to(x.dtype)
         s = score(x, t)
-        return s + strength * (s_k - s)
+        return s + strength * (score_k(x, t) - s)
 
     return score_fn
 
 
 def inpaint(
     score_fn: Callable,
-    an_sde,
+    an_sde: SDE,
     known_x: float,
     n: int,
-    steps: int = 300,
+    n_steps: int = 300,
     seed: int | None = 0,
-    eps: float = 1e-3,
 ) -> Trajectory:
     """Sample y given x = known_x by the replacement method (Song et al. 2021, app. I.2).
 
@@ -58,12 +59,13 @@ def inpaint(
     alpha_t known_x + sigma_t z; at the end it equals known_x (up to sigma_eps).
     The y coordinate then follows (approximately) the conditional law of y given x.
 
-    Returns a Trajectory (kind "map", label "inpainting") with ``steps + 1`` frames.
+    Returns a Trajectory (kind "map", label "inpainting") with ``n_steps + 1`` frames,
+    from t = T down to the time floor ``sde.EPS``.
     """
     n = check_n(n)
-    check_n(steps)
+    steps = check_n(n_steps, "n_steps")
     g = generator(seed)
-    ts = torch.linspace(an_sde.T, eps, int(steps) + 1, dtype=torch.float64).tolist()
+    ts = torch.linspace(an_sde.T, EPS, steps + 1, dtype=torch.float64).tolist()
 
     def fill(x, t):
         alpha, sigma = an_sde.marginal(t)
@@ -74,14 +76,14 @@ def inpaint(
     # frames go into one tensor allocated up front: small per-step copies kept in a list
     # sit between the score's large per-step temporaries and fragment the heap (the kernel
     # kept 600-1000 MB after this loop on a 256-component target, instead of ~20 MB)
-    xs = torch.empty(int(steps) + 1, n, 2, dtype=x.dtype)
+    xs = torch.empty(steps + 1, n, 2, dtype=x.dtype)
     xs[0] = x
     with torch.no_grad():
-        for i in range(int(steps)):
+        for i in range(steps):
             t, dt = ts[i], ts[i + 1] - ts[i]
             gt = float(an_sde.diffusion(t))
             x = x + (an_sde.drift(x, t) - gt**2 * score_fn(x, t)) * dt
-            if i < int(steps) - 1:
+            if i < steps - 1:
                 x = x + gt * abs(dt) ** 0.5 * torch.randn(x.shape, generator=g)
             x = fill(x.clone(), ts[i + 1])
             xs[i + 1] = x

@@ -203,9 +203,9 @@ def step_size_sweep(
 
     x0 = target.sample(n_chains, seed=seed + 1)
     rows = []
-    for eps in step_sizes:
-        traj = mcmc.sample(target, method, n_chains, n_steps, eps, seed=seed, x0=x0, **options)
-        rows.append({"step_size": eps, **summary(traj)})
+    for step in step_sizes:
+        traj = mcmc.sample(target, method, n_chains, n_steps, step, seed=seed, x0=x0, **options)
+        rows.append({"step_size": step, **summary(traj)})
     return rows
 
 

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from genmod import control, metrics, plots, reverse
+from genmod import control, metrics, plots, sde
 from genmod.targets import Target
 
 
@@ -56,16 +56,6 @@ def samples_figure(panels: list[tuple[str, torch.Tensor]], target: Target, heigh
     return plots.layout(fig, height=height, width=height * len(panels), showlegend=False)
 
 
-def quality(x: torch.Tensor, target: Target, seed: int = 0) -> float:
-    """Like metrics.quality(x, target, seed), but always over the seed-0 noise floor.
-
-    The floor is cached on the target by ``metrics.noise_floor``, so averaging over several
-    reference seeds costs one energy distance per seed.
-    """
-    ref = target.sample(x.shape[0], seed=2_000_000 + seed)
-    return metrics.energy_distance(x, ref) / metrics.noise_floor(target, x.shape[0], seed=0).mean
-
-
 def sampler_table(
     score_fn: Callable, an_sde, target: Target, budgets=(50, 100, 200, 400), n=2000, seeds=(0, 1)
 ) -> list[dict]:
@@ -78,9 +68,9 @@ def sampler_table(
         row = {"score calls": budget}
         for method, per_step in (("em", 1), ("pc", 2), ("ode", 4)):
             qs = [
-                quality(
-                    reverse.sample(
-                        score_fn, an_sde, n, method=method, steps=budget // per_step, seed=s
+                metrics.quality(
+                    sde.sample(
+                        score_fn, an_sde, n, method=method, n_steps=budget // per_step, seed=s
                     ).final(),
                     target,
                     seed=s,

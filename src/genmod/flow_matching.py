@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from genmod import nets, odes, training
-from genmod.targets import as_points, check_n, generator
+from genmod.arrays import as_points, check_n, generator
 from genmod.trajectory import Trajectory
 
 METHODS = ("euler", "rk4")
@@ -45,15 +45,15 @@ class FlowMatching(nn.Module):
         return self.net(x, t)
 
     def trajectory(
-        self, n: int, steps: int = 50, method: str = "rk4", seed: int | None = 0, x0=None
+        self, n: int, n_steps: int = 50, method: str = "rk4", seed: int | None = 0, x0=None
     ) -> Trajectory:
         """Integrate dx/dt = v(x, t) from noise (t = 0) to t = 1; every step is a frame.
 
-        Returns a Trajectory (kind "map") with ``steps + 1`` frames; n_evals counts
+        Returns a Trajectory (kind "map") with ``n_steps + 1`` frames; n_evals counts
         velocity calls (1 per Euler step, 4 per RK4 step). ``x0``: optional (n, 2) noise.
         """
         n = check_n(n)
-        check_n(steps)
+        steps = check_n(n_steps, "n_steps")
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
         x = torch.randn(n, 2, generator=generator(seed)) if x0 is None else as_points(x0).float()
@@ -72,33 +72,38 @@ class FlowMatching(nn.Module):
         label = f"flow matching ({method})"
         return Trajectory(torch.stack(xs), torch.tensor(ts), "map", label, n_evals=nfe)
 
-    def sample(self, n: int, steps: int = 50, method: str = "rk4", seed: int | None = 0):
+    def sample(self, n: int, n_steps: int = 50, method: str = "rk4", seed: int | None = 0):
         """(n, 2) samples: the end of :meth:`trajectory`."""
-        return self.trajectory(n, steps, method, seed).final()
+        return self.trajectory(n, n_steps, method, seed).final()
 
 
 def fit(
     data,
-    steps: int = 3000,
+    *,
+    n_steps: int = 3000,
     batch_size: int = 512,
     hidden: int = 128,
     depth: int = 3,
     lr: float = 3e-3,
-    seed: int = 0,
     progress: bool = True,
+    seed: int = 0,
 ) -> FlowMatching:
-    """Train a FlowMatching model on (n, 2) data; the loss history is in ``.history``."""
-    torch.manual_seed(seed)
-    model = FlowMatching(hidden=hidden, depth=depth)
+    """Train a FlowMatching model on (n, 2) data; the loss history is in ``.history``.
+
+    ``seed`` sets the initialization, minibatches and noise (local generators).
+    """
+    with torch.random.fork_rng():  # the weight initialization, off the global generator
+        torch.manual_seed(seed)
+        model = FlowMatching(hidden=hidden, depth=depth)
     model.history = training.fit(
         model,
         cfm_loss(model),
         data,
-        steps=steps,
+        n_steps=n_steps,
         batch_size=batch_size,
         lr=lr,
-        seed=seed,
         progress=progress,
         desc="flow matching",
+        seed=seed,
     )
     return model

@@ -22,9 +22,9 @@ import math
 import torch
 from torch import nn
 
+from genmod import training
+from genmod.arrays import as_points, check_n, generator
 from genmod.nets import MLP
-from genmod.targets import as_points, check_n, generator
-from genmod.training import fit as train
 from genmod.trajectory import Trajectory
 
 
@@ -167,9 +167,9 @@ class Flow(nn.Module):
 
 
 def fit(
-    samples,
-    seed: int = 0,
-    steps: int = 1500,
+    data,
+    *,
+    n_steps: int = 1500,
     n_layers: int = 12,
     hidden: int = 64,
     depth: int = 2,
@@ -177,27 +177,30 @@ def fit(
     lr: float = 5e-3,
     rotate: bool = True,
     progress: bool = True,
+    seed: int = 0,
 ) -> Flow:
-    """Fit a flow to (n, 2) samples by maximum likelihood; returns the trained Flow.
+    """Fit a flow to (n, 2) data by maximum likelihood; returns the trained Flow.
 
     The flow's network weights are initialized under ``seed`` and the minibatches are drawn
-    with it too, so the same call gives the same model. ``model.history`` is the loss
-    (mean negative log likelihood) per step.
+    with it too (local generators), so the same call gives the same model.
+    ``model.history`` is the loss (mean negative log likelihood) per step.
     """
-    x = as_points(samples, "samples").float()
+    x = as_points(data, "data").float()
     if x.shape[0] < 2:
         raise ValueError("need at least 2 samples to fit a flow")
-    torch.manual_seed(int(seed))  # the weight initialization
-    model = Flow(n_layers, hidden, depth, rotate, shift=x.mean(0), scale=x.std(0).clamp(min=1e-6))
-    model.history = train(
+    shift, scale = x.mean(0), x.std(0).clamp(min=1e-6)
+    with torch.random.fork_rng():  # the weight initialization, off the global generator
+        torch.manual_seed(int(seed))
+        model = Flow(n_layers, hidden, depth, rotate, shift=shift, scale=scale)
+    model.history = training.fit(
         model,
         lambda batch, g: -model.log_prob(batch).mean(),
         x,
-        steps=steps,
+        n_steps=n_steps,
         batch_size=batch_size,
         lr=lr,
-        seed=seed,
         progress=progress,
         desc="flow",
+        seed=seed,
     )
     return model

@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from genmod.arrays import Bounds, as_points, check_n, generator, grid
 from genmod.nets import MLP
-from genmod.targets import Bounds, as_points, check_n, generator, grid
 from genmod.trajectory import Trajectory
 
 
@@ -108,10 +108,36 @@ def _snapshot(model: GAN, step: int, z_fixed, z_grid, field_pts, res):
         }
 
 
+def _data_box(data: torch.Tensor) -> Bounds:
+    lo, hi = data.min(0).values, data.max(0).values
+    pad = 0.15 * (hi - lo)
+    return (
+        (float(lo[0] - pad[0]), float(hi[0] + pad[0])),
+        (float(lo[1] - pad[1]), float(hi[1] + pad[1])),
+    )
+
+
+def _d_loss(model: GAN, real, fake, grad_penalty: float) -> torch.Tensor:
+    """Discriminator loss, real -> 1 and fake -> 0, plus the R1 penalty on real points."""
+    real.requires_grad_(grad_penalty > 0)
+    d_real, d_fake = model.D(real)[:, 0], model.D(fake)[:, 0]
+    loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+    if grad_penalty:
+        (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
+        loss = loss + grad_penalty / 2 * (grad**2).sum(1).mean()
+    return loss
+
+
+def _adam_step(opt, loss) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
 def fit(
-    samples,
-    seed: int = 0,
-    steps: int = 3000,
+    data,
+    *,
+    n_steps: int = 3000,
     latent_dim: int = 2,
     hidden: int = 64,
     depth: int = 2,
@@ -125,8 +151,9 @@ def fit(
     field_resolution: int = 50,
     bounds: Bounds | None = None,
     progress: bool = True,
+    seed: int = 0,
 ) -> GAN:
-    """Train a GAN on (n, 2) samples with alternating discriminator / generator Adam steps.
+    """Train a GAN on (n, 2) data with alternating discriminator / generator Adam steps.
 
     Parameters
     ----------
@@ -138,30 +165,27 @@ def fit(
         points seen by D, annealed linearly to 0 over training (0: off).
     snapshot_every: store a snapshot every that many steps (0: none); ``bounds`` is the
         box for the discriminator field (default: the data range, padded).
+    seed: initialization, minibatches and noise (local generators).
 
     Returns the trained GAN with ``.history`` (losses per step) and ``.snapshots``.
     """
-    data = as_points(samples, "samples").float()
-    steps, batch_size = check_n(steps), check_n(batch_size)
+    data = as_points(data, "data").float()
+    steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
     lrs_ok = all(v > 0 and math.isfinite(v) for v in (lr, lr_g or lr))
     if not lrs_ok or grad_penalty < 0 or instance_noise < 0:
         raise ValueError("lr must be > 0, grad_penalty and instance_noise >= 0")
-    torch.manual_seed(int(seed))  # weight initialization
     shift, scale = data.mean(0), data.std(0).clamp(min=1e-6)
-    model = GAN(latent_dim, hidden, depth, shift, scale)
-    if bounds is None:
-        lo, hi = data.min(0).values, data.max(0).values
-        pad = 0.15 * (hi - lo)
-        bounds = (
-            (float(lo[0] - pad[0]), float(hi[0] + pad[0])),
-            (float(lo[1] - pad[1]), float(hi[1] + pad[1])),
-        )
-    model.bounds = bounds
+    with torch.random.fork_rng():  # the weight initialization, off the global generator
+        torch.manual_seed(int(seed))
+        model = GAN(latent_dim, hidden, depth, shift, scale)
+    model.bounds = bounds or _data_box(data)
     real_all = (data - shift) / scale
     g = generator(seed)
     z_fixed = torch.randn(n_snapshot_points, latent_dim, generator=g)
-    z_grid = latent_grid(latent_dim)
-    _, _, field_pts, _ = grid(bounds, field_resolution, dtype=torch.float32)
+    _, _, field_pts, _ = grid(model.bounds, field_resolution, dtype=torch.float32)
+    snap = lambda step: _snapshot(  # noqa: E731
+        model, step, z_fixed, latent_grid(latent_dim), field_pts, field_resolution
+    )
     # Why not genmod.training.fit: that loop optimizes one loss with one optimizer, and a GAN
     # alternates two optimizers on two opposing losses. Same ingredients (Adam, a seeded
     # generator, tqdm), written out here.
@@ -170,37 +194,21 @@ def fit(
     # cosine-decayed learning rates (as in training.fit): the game's iterates circle the
     # equilibrium, and shrinking steps let the last one settle near it
     scheds = [torch.optim.lr_scheduler.CosineAnnealingLR(o, steps) for o in (opt_d, opt_g)]
+    blur = lambda x, s: x + s * torch.randn(x.shape, generator=g) if s else x  # noqa: E731
     bar = tqdm(range(steps), desc="GAN", disable=not progress, mininterval=0.5, file=sys.stdout)
     for step in bar:
         if snapshot_every and step % snapshot_every == 0:
-            model.snapshots.append(
-                _snapshot(model, step, z_fixed, z_grid, field_pts, field_resolution)
-            )
+            model.snapshots.append(snap(step))
         noise = instance_noise * (1 - step / steps)
         real = real_all[torch.randint(data.shape[0], (batch_size,), generator=g)]
-        z = torch.randn(batch_size, latent_dim, generator=g)
-        # discriminator step: real -> 1, fake -> 0
-        fake = model.G(z).detach()
-        if noise:
-            real = real + noise * torch.randn(real.shape, generator=g)
-            fake = fake + noise * torch.randn(fake.shape, generator=g)
-        real.requires_grad_(grad_penalty > 0)
-        d_real, d_fake = model.D(real)[:, 0], model.D(fake)[:, 0]
-        d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-        if grad_penalty:
-            (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
-            d_loss = d_loss + grad_penalty / 2 * (grad**2).sum(1).mean()
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
+        fake = model.G(torch.randn(batch_size, latent_dim, generator=g)).detach()
+        real = blur(real, noise)
+        d_loss = _d_loss(model, real, blur(fake, noise), grad_penalty)
+        _adam_step(opt_d, d_loss)
         # generator step (non-saturating): make D call the fakes real
-        fake = model.G(torch.randn(batch_size, latent_dim, generator=g))
-        if noise:
-            fake = fake + noise * torch.randn(fake.shape, generator=g)
+        fake = blur(model.G(torch.randn(batch_size, latent_dim, generator=g)), noise)
         g_loss = F.softplus(-model.D(fake)[:, 0]).mean()
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
+        _adam_step(opt_g, g_loss)
         for sched in scheds:
             sched.step()
         if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
@@ -210,9 +218,7 @@ def fit(
         if step % 100 == 0:
             bar.set_postfix(d=f"{d_loss.item():.3f}", g=f"{g_loss.item():.3f}", refresh=False)
     if snapshot_every:
-        model.snapshots.append(
-            _snapshot(model, steps, z_fixed, z_grid, field_pts, field_resolution)
-        )
+        model.snapshots.append(snap(steps))
     model.eval()
     return model
 

@@ -17,7 +17,8 @@ from collections.abc import Callable
 
 import torch
 
-from genmod.targets import Bounds, Target, _check_bounds, check_n, generator, grid
+from genmod.arrays import Bounds, check_bounds, check_n, generator, grid
+from genmod.densities import Target
 from genmod.trajectory import Trajectory
 
 
@@ -108,7 +109,7 @@ class InverseCDF2D:
 
     def __init__(self, target: Target, resolution: int = 400, bounds: Bounds | None = None):
         self.resolution = r = check_n(resolution)
-        self.bounds = _check_bounds(bounds or target.bounds)
+        self.bounds = check_bounds(bounds or target.bounds)
         _, _, pts, _ = grid(self.bounds, r)
         with torch.no_grad():
             logp = target.log_prob(pts).double().reshape(r, r)  # [i (y), j (x)]

@@ -1,9 +1,9 @@
-"""Exact log-likelihoods through the probability flow ODE (``sde.log_likelihood``).
+"""Exact log-likelihoods of a score model through the probability flow ODE.
 
 Along the ODE dx/dt = v(x, t) the log density obeys d/dt log p_t(x_t) = -div v(x_t, t)
-(the instantaneous change of variables, Chen et al. 2018), so for a point x at t = eps
+(the instantaneous change of variables, Chen et al. 2018), so for a point x at t = EPS
 
-    log p_eps(x) = log p_T(x_T) + int_eps^T div v(x_t, t) dt,
+    log p_EPS(x) = log p_T(x_T) + int_EPS^T div v(x_t, t) dt,
 
 with log p_T replaced by the prior's log density (the prior-mismatch error, small when
 the SDE reaches its prior). In 2D the divergence is exact with two autograd passes;
@@ -20,8 +20,8 @@ from typing import NamedTuple
 import torch
 
 from genmod import odes
-from genmod.reverse import ode_velocity
-from genmod.targets import as_points, generator
+from genmod.arrays import as_points, check_n, generator
+from genmod.sde import EPS, SDE, ode_velocity
 
 
 class LogLikelihood(NamedTuple):
@@ -51,24 +51,23 @@ def _divergences(v: torch.Tensor, x: torch.Tensor, probes: torch.Tensor | None) 
 
 def log_likelihood(
     score_fn: Callable,
-    an_sde,
+    an_sde: SDE,
     x,
     method: str = "exact",
     n_probes: int = 8,
-    eps: float = 1e-3,
     rtol: float = 1e-5,
     atol: float = 1e-5,
-    steps: int | None = None,
+    n_steps: int | None = None,
     seed: int | None = 0,
 ) -> LogLikelihood:
-    """log p_eps(x) of the model defined by score_fn, by integrating the PF-ODE from eps to T.
+    """log p_EPS(x) of the model defined by score_fn, by integrating the PF-ODE from EPS to T.
 
     Parameters
     ----------
     score_fn: ``score_fn(x, t)``, differentiable in x (a ScoreModel, or sde.exact_score).
     x: (n, 2) points.
     method: "exact" divergence or "hutchinson" with ``n_probes`` Rademacher probes.
-    steps: None for the adaptive RK45 solver (rtol, atol), else that many RK4 steps.
+    n_steps: None for scipy's adaptive RK45 (rtol, atol), else that many RK4 steps.
 
     Returns
     -------
@@ -98,10 +97,10 @@ def log_likelihood(
 
     k = 1 if probes is None else int(n_probes)
     state = torch.cat([x, torch.zeros(x.shape[0], k, dtype=x.dtype)], 1)
-    if steps is None:
-        states, _, nfe = odes.dopri5(augmented, state, eps, an_sde.T, rtol=rtol, atol=atol)
+    if n_steps is None:
+        states, _, nfe = odes.rk45(augmented, state, EPS, an_sde.T, rtol=rtol, atol=atol)
     else:
-        states, _, nfe = odes.rk4(augmented, state, eps, an_sde.T, steps)
+        states, _, nfe = odes.rk4(augmented, state, EPS, an_sde.T, check_n(n_steps, "n_steps"))
     end = states[-1]
     x_T, delta = end[:, :2], end[:, 2:]
     per_probe = an_sde.prior_log_prob(x_T)[:, None] + delta

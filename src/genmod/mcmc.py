@@ -4,9 +4,9 @@ Every method moves ``n_chains`` independent chains at once (no Python loop over
 chains) and returns a :class:`~genmod.trajectory.Trajectory` of kind ``"chain"``
 holding every position, every proposal and every accept flag.
 
-One step size convention for all methods: ``step_size`` (eps) is the standard
+One step size convention for all methods: ``step_size`` (written h below) is the standard
 deviation of the proposal noise (RWM, MALA, ULA) and the leapfrog step of HMC,
-so HMC with one leapfrog step *is* MALA with the same eps.
+so HMC with one leapfrog step *is* MALA with the same h.
 ULA in the score-based literature is often written ``x + tau s(x) + sqrt(2 tau) z``:
 that is ``step_size = sqrt(2 tau)`` here.
 
@@ -25,8 +25,9 @@ from typing import NamedTuple
 
 import torch
 
+from genmod.arrays import generator, uniform_box
+from genmod.densities import Target
 from genmod.potentials import Potential, potential
-from genmod.targets import Target, generator
 from genmod.trajectory import Trajectory
 
 METHODS = ("rwm", "mala", "hmc", "ula")
@@ -81,7 +82,7 @@ def _metropolis(x, logp, grad, y, logp_y, grad_y, log_alpha, divergent, g) -> St
 
 
 def rwm_step(x, logp, fn: Potential, step_size: float, g: torch.Generator) -> Step:
-    """Random-walk Metropolis: propose y = x + eps z, accept with min(1, p(y) / p(x)).
+    """Random-walk Metropolis: propose y = x + h z, accept with min(1, p(y) / p(x)).
 
     x: (n, 2); logp: (n,) log p(x); fn: see :func:`potential` (gradient unused).
     """
@@ -92,18 +93,18 @@ def rwm_step(x, logp, fn: Potential, step_size: float, g: torch.Generator) -> St
 
 
 def mala_step(x, logp, grad, fn: Potential, step_size: float, g: torch.Generator) -> Step:
-    """Metropolis-adjusted Langevin: y = x + (eps^2 / 2) grad log p(x) + eps z, then MH.
+    """Metropolis-adjusted Langevin: y = x + (h^2 / 2) grad log p(x) + h z, then MH.
 
     The proposal is not symmetric, so the Hastings ratio adds
-    log q(x | y) - log q(y | x) with q(y | x) = N(y; x + eps^2/2 grad(x), eps^2 I).
+    log q(x | y) - log q(y | x) with q(y | x) = N(y; x + h^2/2 grad(x), h^2 I).
     x: (n, 2); logp: (n,); grad: (n, 2) score at x.
     """
-    h = 0.5 * step_size * step_size
+    half = 0.5 * step_size * step_size
     z = _randn(x, g)
-    y = x + h * grad + step_size * z
+    y = x + half * grad + step_size * z
     logp_y, grad_y = fn(y)
-    # forward residual is eps z exactly; backward residual is x - y - h grad(y)
-    back = x - y - h * grad_y
+    # forward residual is h z exactly; backward residual is x - y - (h^2/2) grad(y)
+    back = x - y - half * grad_y
     log_q = (z * z).sum(1) * 0.5 - (back * back).sum(1) / (2 * step_size * step_size)
     div = ~_finite_rows(y, logp_y, grad_y)
     return _metropolis(x, logp, grad, y, logp_y, grad_y, logp_y - logp + log_q, div, g)
@@ -153,15 +154,15 @@ def hmc_step(
     return step, p0, path
 
 
-def ula_step(x, grad, score_fn, step_size: float, g: torch.Generator) -> Step:
-    """Unadjusted Langevin: x + (eps^2 / 2) score(x) + eps z, always taken (no MH test).
+def ula_step(x, grad, fn: Potential, step_size: float, g: torch.Generator) -> Step:
+    """Unadjusted Langevin: x + (h^2 / 2) score(x) + h z, always taken (no MH test).
 
-    Its stationary law is close to, not equal to, the target: the bias grows with eps.
-    x, grad: (n, 2), grad = score(x); score_fn gives the score at the new point.
+    Its stationary law is close to, not equal to, the target: the bias grows with h.
+    x, grad: (n, 2), grad = score(x); fn (a potential) gives the score at the new point.
     """
-    h = 0.5 * step_size * step_size
-    y = x + h * grad + step_size * _randn(x, g)
-    _, grad_y = score_fn(y)
+    half = 0.5 * step_size * step_size
+    y = x + half * grad + step_size * _randn(x, g)
+    _, grad_y = fn(y)
     ok = _finite_rows(y, grad_y)
     x_new = torch.where(ok[:, None], y, x)
     grad_new = torch.where(ok[:, None], grad_y, grad)
@@ -175,10 +176,10 @@ def _check(method, n_chains, n_steps, step_size, options):
         if isinstance(v, bool) or not isinstance(v, int | float) or int(v) != v or v <= 0:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
     try:
-        eps = float(step_size)
+        step = float(step_size)
     except (TypeError, ValueError):
         raise ValueError(f"step_size must be a number, got {step_size!r}") from None
-    if not math.isfinite(eps) or eps <= 0:
+    if not math.isfinite(step) or step <= 0:
         raise ValueError(f"step_size must be finite and > 0, got {step_size!r}")
     unknown = set(options) - set(_OPTIONS[method])
     if unknown:
@@ -187,17 +188,14 @@ def _check(method, n_chains, n_steps, step_size, options):
     n_leap = options.get("n_leapfrog", 10)
     if isinstance(n_leap, bool) or int(n_leap) != n_leap or n_leap <= 0:
         raise ValueError(f"n_leapfrog must be a positive integer, got {n_leap!r}")
-    return int(n_chains), int(n_steps), eps, int(n_leap)
+    return int(n_chains), int(n_steps), step, int(n_leap)
 
 
 def _start(target, x0, n_chains, g) -> torch.Tensor:
     if x0 is None:
         if target is None:
             raise ValueError("x0 is required when target is None")
-        # overdispersed default: uniform over the plot box
-        (a, b), (c, d) = target.bounds
-        u = torch.rand(n_chains, 2, generator=g)
-        return torch.stack([a + (b - a) * u[:, 0], c + (d - c) * u[:, 1]], 1)
+        return uniform_box(target.bounds, n_chains, g)  # overdispersed: the whole plot box
     x0 = torch.as_tensor(x0, dtype=torch.float32).detach()
     if x0.shape == (2,):
         x0 = x0.expand(n_chains, 2)
@@ -208,6 +206,30 @@ def _start(target, x0, n_chains, g) -> torch.Tensor:
     return x0.clone()
 
 
+# One entry per method: (x, logp, grad, potential, step_size, n_leapfrog, generator) ->
+# (Step, {name: (n, ...) per-step record}). ``sample`` stores each record over time.
+def _rwm(x, logp, grad, fn, step_size, n_leap, g):
+    return rwm_step(x, logp, fn, step_size, g), {}
+
+
+def _mala(x, logp, grad, fn, step_size, n_leap, g):
+    drift = 0.5 * step_size * step_size * grad
+    return mala_step(x, logp, grad, fn, step_size, g), {"drift": drift}
+
+
+def _ula(x, logp, grad, fn, step_size, n_leap, g):
+    drift = 0.5 * step_size * step_size * grad
+    return ula_step(x, grad, fn, step_size, g), {"drift": drift}
+
+
+def _hmc(x, logp, grad, fn, step_size, n_leap, g):
+    step, momenta, path = hmc_step(x, logp, grad, fn, step_size, n_leap, g)
+    return step, {"momenta": momenta, "paths": path}
+
+
+STEPS = {"rwm": _rwm, "mala": _mala, "hmc": _hmc, "ula": _ula}
+
+
 def sample(
     target: Target | None,
     method: str = "mala",
@@ -216,7 +238,7 @@ def sample(
     step_size: float = 0.1,
     seed: int | None = 0,
     x0=None,
-    score_fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    score: Callable[[torch.Tensor], torch.Tensor] | None = None,
     **method_options,
 ) -> Trajectory:
     """Run ``n_chains`` chains of ``method`` for ``n_steps`` steps.
@@ -224,13 +246,14 @@ def sample(
     Parameters
     ----------
     target: the Target (log_prob and score). May be None for ``"ula"`` when
-        ``score_fn`` and ``x0`` are given (ULA needs no density).
+        ``score`` and ``x0`` are given (ULA needs no density).
     method: ``"rwm"``, ``"mala"``, ``"hmc"`` or ``"ula"``.
-    step_size: eps > 0; proposal noise std (RWM, MALA, ULA), leapfrog step (HMC).
+    step_size: > 0; proposal noise std (RWM, MALA, ULA), leapfrog step (HMC).
     seed: seeds the chain's own torch.Generator.
     x0: (n_chains, 2) or (2,) start; None: uniform over ``target.bounds`` (an
         overdispersed start, drawn with the seed).
-    score_fn: x (n, 2) -> (n, 2), used instead of ``target.score`` (e.g. a learned score).
+    score: x (n, 2) -> (n, 2), used instead of ``target.score`` (e.g. a learned score
+        at one noise level, ``model.score``).
     method_options: HMC only: ``n_leapfrog`` (default 10), ``store_paths`` (default True).
 
     Returns
@@ -241,54 +264,39 @@ def sample(
     gradient at one point; HMC costs n_leapfrog per step, the others 1, plus 1 at the start).
     extras: ``method``, ``step_size``, ``divergences`` (int), ``divergent``
     (n_steps, n_chains) bool, ``evals_per_chain``; MALA and ULA: ``drift``
-    (n_steps, n_chains, 2), the gradient term (eps^2 / 2) score(x) of each proposal
-    (the proposal is N(x + drift, eps^2 I); an overflowing drift is stored as 0);
+    (n_steps, n_chains, 2), the gradient term (step^2 / 2) score(x) of each proposal
+    (the proposal is N(x + drift, step^2 I); an overflowing drift is stored as 0);
     HMC: ``n_leapfrog``, ``momenta`` (n_steps, n_chains, 2) initial momenta and, if stored,
     ``paths`` (n_steps, n_leapfrog + 1, n_chains, 2) leapfrog positions (paths[k, 0] = xs[k],
     paths[k, -1] = proposals[k]).
     """
-    n, n_steps, eps, n_leap = _check(method, n_chains, n_steps, step_size, method_options)
+    n, n_steps, step_size, n_leap = _check(method, n_chains, n_steps, step_size, method_options)
     if target is None and method != "ula":
-        raise ValueError(f"method {method!r} needs a target (only 'ula' runs on a score_fn alone)")
+        raise ValueError(f"method {method!r} needs a target (only 'ula' runs on a score alone)")
     if target is None and x0 is None:
         raise ValueError("x0 is required when target is None")
-    if score_fn is not None and not callable(score_fn):
-        raise ValueError("score_fn must be callable")
+    if score is not None and not callable(score):
+        raise ValueError("score must be callable")
     g = generator(seed)
     x = _start(target, x0, n, g)
     if method == "ula":  # ULA never needs log p
-        fn = potential(None if score_fn is not None else target, score_fn)
+        fn = potential(None if score is not None else target, score)
     else:
-        fn = potential(target, score_fn=score_fn, need_grad=method != "rwm")
+        fn = potential(target, score=score, need_grad=method != "rwm")
+    keep_paths = method == "hmc" and bool(method_options.get("store_paths", True))
 
     xs = torch.empty((n_steps + 1, n, 2))
     props = torch.empty((n_steps, n, 2))
     acc = torch.empty((n_steps, n), dtype=torch.bool)
     div = torch.empty((n_steps, n), dtype=torch.bool)
-    extras = {"method": method, "step_size": eps}
+    records: dict[str, torch.Tensor] = {}
     xs[0] = x
     logp, grad = fn(x)
-    evals = 1
-    if method in ("mala", "ula"):
-        drift = torch.empty((n_steps, n, 2))
-    if method == "hmc":
-        store = bool(method_options.get("store_paths", True))
-        momenta = torch.empty((n_steps, n, 2))
-        paths = torch.empty((n_steps, n_leap + 1, n, 2)) if store else None
-        extras["n_leapfrog"] = n_leap
     for k in range(n_steps):
-        if method == "rwm":
-            s = rwm_step(x, logp, fn, eps, g)
-        elif method == "mala":
-            drift[k] = 0.5 * eps * eps * grad
-            s = mala_step(x, logp, grad, fn, eps, g)
-        elif method == "ula":
-            drift[k] = 0.5 * eps * eps * grad
-            s = ula_step(x, grad, fn, eps, g)
-        else:
-            s, momenta[k], path = hmc_step(x, logp, grad, fn, eps, n_leap, g)
-            if paths is not None:
-                paths[k] = path
+        s, rec = STEPS[method](x, logp, grad, fn, step_size, n_leap, g)
+        for name, value in rec.items():
+            if name != "paths" or keep_paths:
+                records.setdefault(name, value.new_empty((n_steps, *value.shape)))[k] = value
         x, logp, grad = s.x, s.logp, s.grad
         xs[k + 1] = x
         # keep stored proposals finite: a diverged proposal is shown at the current point
@@ -298,14 +306,12 @@ def sample(
             else torch.where(s.divergent[:, None], xs[k], s.proposal)
         )
         acc[k], div[k] = s.accepted, s.divergent
-    per_step = n_leap if method == "hmc" else 1
-    evals += n_steps * per_step
+    evals = 1 + n_steps * (n_leap if method == "hmc" else 1)
+    extras = {"method": method, "step_size": step_size, **records}
     if method == "hmc":
-        extras["momenta"] = momenta
-        if paths is not None:
-            extras["paths"] = paths
-    elif method in ("mala", "ula"):
-        extras["drift"] = torch.nan_to_num(drift, nan=0.0, posinf=0.0, neginf=0.0)
+        extras["n_leapfrog"] = n_leap
+    if "drift" in extras:
+        extras["drift"] = torch.nan_to_num(extras["drift"], nan=0.0, posinf=0.0, neginf=0.0)
     extras.update(divergences=int(div.sum()), divergent=div, evals_per_chain=evals)
     return Trajectory(
         xs,

@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import torch
 
-from genmod.targets import Target, as_points, check_n
+from genmod.arrays import as_points, check_n
+from genmod.densities import Target
 
 _CHUNK = 2048
 

@@ -118,16 +118,7 @@ def static_spec(
     plot_w = max(w0 - m.get("l", 80) - m.get("r", 80), 100)
     slider_x = min(BUTTONS_PX / plot_w, 0.5)  # the slider starts right of Play / Pause
     if notice:  # a line at the very top of the figure (the title: frames never repeat it)
-        title = layout.get("title", {}).get("text")
-        layout["title"] = dict(
-            text=f"<span style='font-size:10px;color:#666'><i>{notice}</i></span>"
-            + (f"<br>{title}" if title else ""),
-            x=0.01,
-            xanchor="left",
-            y=0.995,
-            yanchor="top",
-            yref="container",
-        )
+        _add_notice(layout, notice)
         t0, h0 = t0 + 18, h0 + 18
 
     def annotations(p: Patch) -> list[dict]:
@@ -170,6 +161,20 @@ def static_spec(
     )
     spec["frames"] = frames
     return spec
+
+
+def _add_notice(layout: dict, notice: str) -> None:
+    """Put ``notice`` in small grey italics above the title, in ``layout`` (changed in place)."""
+    title = layout.get("title", {}).get("text")
+    layout["title"] = dict(
+        text=f"<span style='font-size:10px;color:#666'><i>{notice}</i></span>"
+        + (f"<br>{title}" if title else ""),
+        x=0.01,
+        xanchor="left",
+        y=0.995,
+        yanchor="top",
+        yref="container",
+    )
 
 
 def _merge(into: dict, new: dict) -> None:

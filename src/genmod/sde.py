@@ -1,23 +1,36 @@
-"""Diffusion SDEs (VE, VP, sub-VP), exact Gaussian-mixture scores, and score training.
+"""Diffusion SDEs (VE, VP, sub-VP): the forward process, and sampling it in reverse.
 
 A forward SDE dx = f(x, t) dt + g(t) dw, t in [0, T = 1], turns data into noise.
 Its marginal is x_t = alpha_t x_0 + sigma_t z (Song et al. 2021, "Score-Based
 Generative Modeling through Stochastic Differential Equations"). One time-dependent
-score s(x, t) ~ grad log p_t(x) then gives a reverse SDE and a probability flow ODE
-(``sample``, in :mod:`genmod.reverse`) and likelihoods (:mod:`genmod.likelihood`).
+score ``score_fn(x, t)`` ~ grad log p_t(x) then gives (all in :func:`sample`):
 
-Times near 0 are avoided: samplers stop at, and training draws t from, ``EPS = 1e-3``.
+- the reverse SDE  dx = [f(x, t) - g(t)^2 s(x, t)] dt + g(t) dw_bar  (Euler-Maruyama, "em");
+- predictor-corrector ("pc"): before each EM step, Langevin corrector steps at fixed t
+  with step size 2 (snr |z| / |s|)^2, norms averaged over the batch (their Algorithm 4/5);
+- the probability flow ODE  dx/dt = f(x, t) - g(t)^2 s(x, t) / 2: the same marginals p_t,
+  no noise after the start, so a deterministic noise-to-sample map ("ode": RK4 with fixed
+  steps, "ode_adaptive": scipy's RK45).
+
+Likelihoods through the ODE are in :mod:`genmod.likelihood`; training a score model
+for an SDE is ``score.fit(data, method="sde", an_sde=...)``.
+Times near 0 are avoided: samplers stop at, and training draws t from, ``EPS``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
-from genmod.targets import GaussianMixture, as_points, check_n, generator
+from genmod import odes
+from genmod.arrays import as_points, check_n, generator
+from genmod.densities import GaussianMixture
 from genmod.trajectory import Trajectory
 
+#: The time floor: samplers stop at t = EPS and training draws t from [EPS, T]
+#: (scores blow up like 1 / sigma_t as t -> 0). The only meaning of ``eps`` in genmod.
 EPS = 1e-3
 
 
@@ -157,45 +170,41 @@ def marginal_target(target: GaussianMixture, an_sde: SDE, t: float) -> GaussianM
     return target.perturbed(float(sigma), scale=float(alpha))
 
 
-def exact_score(target: GaussianMixture, an_sde: SDE):
+def exact_score(target: GaussianMixture, an_sde: SDE) -> Callable:
     """The exact time-dependent score grad log p_t(x) of a Gaussian mixture under an SDE.
 
-    Component k at time t is N(alpha_t m_k, (alpha_t^2 s_k^2 + sigma_t^2) I), so the
-    score is sum_k r_k(x, t) (alpha_t m_k - x) / var_k(t). Returns score_fn(x, t) with t a
-    float or an (n,) tensor; differentiable in x (the likelihood needs its divergence).
+    x_t = alpha_t x_0 + sigma_t z, so p_t is the mixture's law of alpha_t X + sigma_t Z:
+    :meth:`~genmod.densities.GaussianMixture.log_prob_and_score` gives it. Returns
+    score_fn(x, t) with t a float or an (n,) tensor; differentiable in x (the likelihood
+    needs its divergence).
     """
     if not isinstance(target, GaussianMixture):
         raise ValueError(f"exact scores need a GaussianMixture target, got {target!r}")
-    means, stds, logw = target.means, target.stds, target.weights.log()
 
     def score_fn(x, t):
-        x = as_points(x)
         alpha, sigma = an_sde.marginal(t)
-        alpha, sigma = alpha.reshape(-1, 1, 1), sigma.reshape(-1, 1)  # (n or 1, ...)
-        var = alpha[..., 0] ** 2 * stds**2 + sigma**2  # (n or 1, k)
-        diff = alpha * means - x.double()[:, None, :]  # (n, k, 2)
-        logits = logw - (diff**2).sum(-1) / (2 * var) - torch.log(var)
-        r = torch.softmax(logits, dim=1)
-        return (r[..., None] * diff / var[..., None]).sum(1).to(x.dtype)
+        if alpha.ndim == 0:
+            alpha, sigma = float(alpha), float(sigma)
+        return target.log_prob_and_score(x, alpha, sigma)[1]
 
     return score_fn
 
 
-def forward(an_sde: SDE, x0, steps: int = 100, seed: int | None = 0, eps: float = EPS):
-    """Run the forward SDE from data x0 (at t = eps) to t = T: data becomes noise.
+def forward(an_sde: SDE, x0, n_steps: int = 100, seed: int | None = 0):
+    """Run the forward SDE from data x0 (at t = EPS) to t = T: data becomes noise.
 
     Uses the exact Gaussian transition x_s = (alpha_s/alpha_t) x_t + sqrt(sigma_s^2 -
     (alpha_s/alpha_t)^2 sigma_t^2) z, so there is no discretization error.
 
-    Returns a Trajectory (kind "map") with ``steps + 1`` frames at times eps ... T.
+    Returns a Trajectory (kind "map") with ``n_steps + 1`` frames at times EPS ... T.
     """
     x = as_points(x0, "x0").float()
-    check_n(steps)
+    n_steps = check_n(n_steps, "n_steps")
     g = generator(seed)
-    ts = torch.linspace(eps, an_sde.T, int(steps) + 1, dtype=torch.float64)
+    ts = torch.linspace(EPS, an_sde.T, n_steps + 1, dtype=torch.float64)
     alpha, sigma = an_sde.marginal(ts)
     xs = [x]
-    for i in range(int(steps)):
+    for i in range(n_steps):
         a = alpha[i + 1] / alpha[i]
         s = (sigma[i + 1] ** 2 - a**2 * sigma[i] ** 2).clamp(min=0).sqrt()
         x = float(a) * x + float(s) * torch.randn(x.shape, generator=g)
@@ -203,7 +212,102 @@ def forward(an_sde: SDE, x0, steps: int = 100, seed: int | None = 0, eps: float 
     return Trajectory(torch.stack(xs), ts.float(), kind="map", label=f"forward {an_sde.name} SDE")
 
 
-# score training lives in genmod.sde_training; sde.fit, sde.ScoreModel, sde.dsm_loss re-exported
-from genmod.likelihood import log_likelihood  # noqa: E402,F401  (sde.log_likelihood)
-from genmod.reverse import sample  # noqa: E402,F401  (sde.sample)
-from genmod.sde_training import ScoreModel, dsm_loss, fit  # noqa: E402,F401
+METHODS = ("em", "pc", "ode", "ode_adaptive")
+LABELS = {"em": "reverse SDE (EM)", "pc": "predictor-corrector", "ode": "PF-ODE (RK4)"}
+LABELS["ode_adaptive"] = "PF-ODE (RK45)"
+
+
+def ode_velocity(score_fn: Callable, an_sde: SDE) -> Callable:
+    """The probability flow ODE field v(x, t) = f(x, t) - g(t)^2 s(x, t) / 2."""
+
+    def v(x, t):
+        g2 = (an_sde.diffusion(t) ** 2).to(x.dtype)
+        g2 = g2.reshape(-1, 1) if g2.ndim else g2
+        return an_sde.drift(x, t) - 0.5 * g2 * score_fn(x, t)
+
+    return v
+
+
+def _langevin(score_fn, x, t, snr, g):
+    s = score_fn(x, t)
+    z = torch.randn(x.shape, generator=g)
+    step = 2 * (snr * z.norm(dim=1).mean() / s.norm(dim=1).mean().clamp(min=1e-12)) ** 2
+    return x + step * s + (2 * step).sqrt() * z
+
+
+def sample(
+    score_fn: Callable,
+    an_sde: SDE,
+    n: int,
+    method: str = "pc",
+    n_steps: int = 500,
+    seed: int | None = 0,
+    snr: float = 0.16,
+    n_corrector: int = 1,
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    x_T=None,
+) -> Trajectory:
+    """Draw n samples by running time backwards from the prior at T to t = EPS.
+
+    Parameters
+    ----------
+    score_fn: ``score_fn(x, t)`` with x (n, 2) and t a float -> (n, 2) score.
+    an_sde: an :class:`SDE`.
+    method: "em", "pc", "ode" (RK4, 4 score calls per step) or "ode_adaptive" (scipy's
+        RK45; ``n_steps`` is ignored, rtol and atol set the accuracy).
+    n_steps: number of time steps; snr, n_corrector: the Langevin corrector of "pc".
+    x_T: optional (n, 2) start points (default: prior draws from ``seed``).
+
+    Returns
+    -------
+    Trajectory, kind "map": xs (n_frames, n, 2), times (the t of each frame, T ... EPS),
+    n_evals = number of score_fn calls (each on the whole batch), extras["nfe"] the same.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    n = check_n(n)
+    if method != "ode_adaptive":
+        check_n(n_steps, "n_steps")
+    if snr <= 0 or n_corrector < 0:
+        raise ValueError(f"need snr > 0 and n_corrector >= 0, got {snr}, {n_corrector}")
+    g = generator(seed)
+    x = an_sde.prior_sample(n, g) if x_T is None else as_points(x_T, "x_T").float().clone()
+    if x.shape[0] != n:
+        raise ValueError(f"x_T has {x.shape[0]} points, expected n={n}")
+    with torch.no_grad():
+        if method == "ode":
+            xs, ts, nfe = odes.rk4(ode_velocity(score_fn, an_sde), x, an_sde.T, EPS, n_steps)
+        elif method == "ode_adaptive":
+            v = ode_velocity(score_fn, an_sde)
+            xs, ts, nfe = odes.rk45(v, x, an_sde.T, EPS, rtol=rtol, atol=atol)
+        else:
+            corrector = n_corrector if method == "pc" else 0
+            xs, ts, nfe = _reverse_sde(score_fn, an_sde, x, n_steps, snr, corrector, g)
+    xs = torch.stack(xs)
+    if not torch.isfinite(xs[-1]).all():
+        raise FloatingPointError(f"{method} sampler diverged; use more steps (or a smaller snr)")
+    extras = {"nfe": nfe, "method": method}
+    if method == "pc":
+        extras.update(snr=snr, n_corrector=n_corrector)
+    times = torch.tensor(ts).float()
+    return Trajectory(xs, times, "map", LABELS[method], n_evals=nfe, extras=extras)
+
+
+def _reverse_sde(score_fn, an_sde, x, n_steps, snr, n_corrector, g):
+    """Euler-Maruyama on the reverse SDE, with n_corrector Langevin steps before each."""
+    ts = torch.linspace(an_sde.T, EPS, int(n_steps) + 1, dtype=torch.float64).tolist()
+    xs, nfe = [x], 0
+    for i in range(int(n_steps)):
+        t, dt = ts[i], ts[i + 1] - ts[i]  # dt < 0: time runs backwards
+        for _ in range(n_corrector):
+            x = _langevin(score_fn, x, t, snr, g)
+            nfe += 1
+        gt = float(an_sde.diffusion(t))
+        mean = x + (an_sde.drift(x, t) - gt**2 * score_fn(x, t)) * dt
+        nfe += 1
+        # the last step returns the mean: no fresh noise at t = EPS (Song et al.'s denoising)
+        last = i == int(n_steps) - 1
+        x = mean if last else mean + gt * abs(dt) ** 0.5 * torch.randn(x.shape, generator=g)
+        xs.append(x)
+    return xs, ts, nfe

@@ -1,8 +1,9 @@
 """Notebook 08's helpers: the benchmark table as an interactive quality-vs-cost plot.
 
-The rows come from ``benchmarks/run.py`` (written to ``benchmarks/results.json``): one
-per sampler and target, with training and sampling seconds, evaluations per 2,000
-samples, and quality (energy distance / noise floor).
+The rows come from ``benchmarks/run.py`` (written to ``benchmarks/results.json``; the
+caller names the file, so nothing depends on where the package is installed): one per
+sampler and target, with training and sampling seconds, evaluations per 2,000 samples,
+and quality (energy distance / noise floor).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import plotly.graph_objects as go
 
 from genmod import plots
 
-RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results.json"
 COST_AXES = {
     "sample_s": "seconds to draw 2,000 samples",
     "total_s": "training + sampling seconds",
@@ -25,9 +25,10 @@ COST_AXES = {
 }
 
 
-def load(path: str | Path | None = None) -> list[dict]:
-    """The benchmark rows (a list of dicts); ``total_s`` = train_s + sample_s is added."""
-    path = Path(path) if path else RESULTS
+def load(path: str | Path) -> list[dict]:
+    """The benchmark rows in ``path`` (a list of dicts); ``total_s`` = train_s + sample_s
+    is added."""
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `python benchmarks/run.py` first")
     rows = json.loads(path.read_text())

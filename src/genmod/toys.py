@@ -1,4 +1,6 @@
-"""The built-in 2D toys. Every one has an exact sampler and a normalized density.
+"""The built-in 2D toys (classes only; :mod:`genmod.targets` registers them by name).
+
+Every one has an exact sampler and a normalized density.
 
 Densities are in closed form, except ``two_moons`` and ``swiss_roll``: they are
 noisy curves, whose density is a 1D integral along the curve, computed by
@@ -14,7 +16,8 @@ import math
 import numpy as np
 import torch
 
-from genmod.targets import GaussianMixture, Target, as_points, register
+from genmod.arrays import as_points
+from genmod.densities import GaussianMixture, Target
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -66,7 +69,7 @@ class CurveMixture(GaussianMixture):
         return self.curve(t) + self.noise * torch.randn(n, 2, generator=g, dtype=torch.float64)
 
 
-def _moons(t):
+def moons(t):
     # t in [0, 2): first half the upper moon, second half the lower one (sklearn's layout),
     # centred and scaled by 2 so the data fill about [-3, 3] x [-2, 2].
     upper = t < 1
@@ -76,7 +79,7 @@ def _moons(t):
     return 2 * torch.stack([x - 0.5, y - 0.25], dim=1)
 
 
-def _swiss(t):
+def swiss(t):
     return torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1) / 3.5
 
 
@@ -222,34 +225,3 @@ class Pinwheel(Target):
         e = torch.randn(n, 2, 1, generator=g, dtype=torch.float64)
         z = self.means[k] + (self.chols[k] @ e)[..., 0]
         return (_rot(self.rate * z.norm(dim=1)) @ z[:, :, None])[..., 0]
-
-
-register("gaussian")(lambda: Gaussian([0, 0], torch.eye(2), ((-4, 4), (-4, 4))))
-register("correlated_gaussian")(
-    lambda: Gaussian([0, 0], [[1.0, 0.9], [0.9, 1.0]], ((-3.5, 3.5), (-3.5, 3.5)))
-)
-# Song & Ermon (2019), sec. 3.2.2: modes so far apart that the score ignores the weights.
-register("separated_mixture")(
-    lambda: GaussianMixture([[-5, -5], [5, 5]], 1.0, [0.2, 0.8], bounds=((-9, 9), (-9, 9)))
-)
-register("eight_gaussians")(
-    lambda: GaussianMixture(
-        4
-        * torch.stack(
-            [torch.cos(torch.arange(8) * math.pi / 4), torch.sin(torch.arange(8) * math.pi / 4)], 1
-        ),
-        0.4,
-        bounds=((-6, 6), (-6, 6)),
-    )
-)
-register("banana")(Banana)
-register("donut")(Donut)
-register("funnel")(Funnel)
-register("two_moons")(lambda: CurveMixture(_moons, (0.0, 2.0), 0.2, 64, ((-3.5, 3.5), (-3.0, 3.0))))
-register("swiss_roll")(
-    lambda: CurveMixture(
-        _swiss, (1.5 * math.pi, 4.5 * math.pi), 0.25, 96, ((-4.5, 4.5), (-4.5, 4.5))
-    )
-)
-register("checkerboard")(Checkerboard)
-register("pinwheel")(Pinwheel)

@@ -1,4 +1,8 @@
-"""One seeded training loop for every learned model, with a progress bar and loss history."""
+"""One seeded training loop for every learned model, with a progress bar and loss history.
+
+Every model module's ``fit(data, *, ..., seed)`` calls :func:`fit`; randomness comes from
+local generators seeded with ``seed``, never from torch's global generator.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +13,22 @@ from collections.abc import Callable
 import torch
 from tqdm import tqdm
 
-from genmod.targets import as_points, check_n
+from genmod.arrays import as_points, check_n
 
 
 def fit(
     model: torch.nn.Module,
     loss_fn: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
     data,
-    steps: int = 2000,
+    *,
+    n_steps: int = 2000,
     batch_size: int = 256,
     lr: float = 2e-3,
-    seed: int = 0,
     progress: bool = True,
     desc: str = "training",
     weight_decay: float = 0.0,
     clip: float | None = 1.0,
+    seed: int = 0,
 ) -> list[float]:
     """Adam on minibatches of ``data``, cosine-decayed learning rate; returns the loss history.
 
@@ -33,13 +38,13 @@ def fit(
     loss_fn: ``loss_fn(batch, generator) -> scalar``; draw any noise from ``generator``
         so that the run is reproducible.
     data: (n, 2) tensor of training samples.
-    steps, batch_size, lr: optimisation budget; clip: gradient-norm clipping (None: off).
+    n_steps, batch_size, lr: optimisation budget; clip: gradient-norm clipping (None: off).
     seed: seeds minibatch choice and the generator handed to ``loss_fn``.
     progress: show a tqdm text progress bar on stdout (a notebook stores its last state
         as text, so a cold notebook shows the finished bar, not a widget's text repr).
     """
     data = as_points(data, "data").float()
-    steps, batch_size = check_n(steps), check_n(batch_size)
+    steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr}")
     g = torch.Generator().manual_seed(int(seed))

@@ -101,7 +101,7 @@ def noise_explorer(
 def annealed_animation(*trajectories: Trajectory, target: Target | None = None, **kw) -> Delegating:
     """``widgets.animate`` of annealed Langevin runs, with the noise level of the frame shown.
 
-    Trajectories from :func:`genmod.score.annealed_langevin` (thinned or not) carry
+    Trajectories from :func:`genmod.langevin.annealed` (thinned or not) carry
     ``extras["sigma"]`` indexed by their original step; ``times`` keeps that step. The
     noise level is in the line above the panels and in each panel's readout (so the
     static form shows it too).

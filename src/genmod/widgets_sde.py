@@ -10,13 +10,12 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
-from genmod import control, plots, reverse
+from genmod import control, plots, sde
 from genmod.explorer import explorer
 from genmod.figures_sde import (  # noqa: F401 (figures re-exported: the notebooks' names)
     format_table,
     inpainting_figure,
     likelihood_heatmaps,
-    quality,
     sampler_table,
     samples_figure,
 )
@@ -25,7 +24,7 @@ from genmod.targets import GaussianMixture
 
 
 def guidance_explorer(
-    target: GaussianMixture, an_sde, n: int = 500, steps: int = 40, height: int = 400
+    target: GaussianMixture, an_sde, n: int = 500, n_steps: int = 40, height: int = 400
 ) -> W.VBox:
     """Pick a mode label and a guidance strength; PF-ODE samples from the same noise redraw.
 
@@ -50,7 +49,7 @@ def guidance_explorer(
 
     def draw(v) -> Patch:
         score = control.guided_score(target, an_sde, v["label"], v["strength"])
-        x = reverse.sample(score, an_sde, n, method="ode", steps=steps, seed=0).final()
+        x = sde.sample(score, an_sde, n, method="ode", n_steps=n_steps, seed=0).final()
         hit = float((target.responsibilities(x).argmax(1) == v["label"]).float().mean())
         readout = f"samples in mode {v['label']}: <b>{hit:.0%}</b> (unguided: {1 / k:.0%})"
         return Patch({1: {"x": f32(x[:, 0]), "y": f32(x[:, 1])}}, readout=readout)

@@ -1,4 +1,4 @@
-"""One call at the top of every notebook: seeds, thread count, plot renderer."""
+"""Notebook configuration: ``genmod.setup()`` seeds, fixes the thread count and the renderer."""
 
 import os
 import random

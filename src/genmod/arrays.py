@@ -1,0 +1,80 @@
+"""Small array and seed helpers every module shares (the notes rarely need them).
+
+``as_points`` checks an (n, 2) point array, ``check_n`` a positive count, ``generator``
+makes the local seeded generator every sampler draws from (never the global one),
+``grid`` lays cell centres over plot bounds, ``uniform_box`` draws uniform points in them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+
+
+def as_points(x, name: str = "x") -> torch.Tensor:
+    """Check that ``x`` is an (n, 2) array of points and return it as a float tensor."""
+    x = torch.as_tensor(x)
+    if not torch.is_floating_point(x):
+        x = x.to(torch.get_default_dtype())
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"{name} must have shape (n, 2), got {tuple(x.shape)}")
+    return x
+
+
+def check_n(n, name: str = "n") -> int:
+    """A positive whole number (of samples, steps, ...), or a clear error naming it."""
+    if isinstance(n, bool) or int(n) != n or n <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def generator(seed: int | None) -> torch.Generator:
+    """A CPU generator seeded with ``seed`` (fresh entropy if None)."""
+    g = torch.Generator()
+    if seed is None:
+        g.seed()
+    else:
+        g.manual_seed(int(seed))
+    return g
+
+
+def check_bounds(bounds) -> Bounds:
+    """``((xmin, xmax), (ymin, ymax))`` as floats, finite with min < max, or a clear error."""
+    try:
+        (x0, x1), (y0, y1) = bounds
+        b = ((float(x0), float(x1)), (float(y0), float(y1)))
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be ((xmin, xmax), (ymin, ymax)), got {bounds!r}") from None
+    if not (b[0][0] < b[0][1] and b[1][0] < b[1][1]) or not all(map(math.isfinite, sum(b, ()))):
+        raise ValueError(f"bounds must be finite with min < max, got {bounds!r}")
+    return b
+
+
+def grid(bounds: Bounds, n: int = 200, dtype=torch.float64):
+    """Cell centres of an n x n grid over ``bounds`` (2D only).
+
+    Returns
+    -------
+    xs, ys: (n,) tensors of centres; points: (n*n, 2) tensor, row-major in y
+    (``points.reshape(n, n, 2)[i, j] == (xs[j], ys[i])``); cell_area: float.
+    """
+    (x0, x1), (y0, y1) = bounds
+    hx, hy = (x1 - x0) / n, (y1 - y0) / n
+    xs = torch.linspace(x0 + hx / 2, x1 - hx / 2, n, dtype=dtype)
+    ys = torch.linspace(y0 + hy / 2, y1 - hy / 2, n, dtype=dtype)
+    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+    return xs, ys, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1), hx * hy
+
+
+def uniform_box(bounds: Bounds, n: int, seed: int | torch.Generator = 0) -> torch.Tensor:
+    """(n, 2) float32 points uniform over ``bounds``: the uninformed start of a sampler.
+
+    seed: an integer, or the generator of the sampler that draws them.
+    """
+    (x0, x1), (y0, y1) = bounds
+    g = seed if isinstance(seed, torch.Generator) else generator(seed)
+    u = torch.rand(check_n(n), 2, generator=g)
+    return torch.stack([x0 + (x1 - x0) * u[:, 0], y0 + (y1 - y0) * u[:, 1]], 1)

@@ -1,0 +1,261 @@
+"""What a 2D target is: the base class, the analytic Gaussian mixture, custom densities.
+
+Every target has a normalized ``log_prob``, a ``score`` (closed form where one
+exists, autograd otherwise), ``sample(n, seed)`` and plot ``bounds``. The
+built-in toys are in :mod:`genmod.toys`; the registry by name in :mod:`genmod.targets`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from genmod.arrays import Bounds, as_points, check_bounds, check_n, generator, grid
+
+
+class Target:
+    """A 2D density. Subclasses implement ``_log_prob`` and, if they can, ``_sample``."""
+
+    name: str = "target"
+    bounds: Bounds = ((-4.0, 4.0), (-4.0, 4.0))
+    #: True when ``sample`` draws exact iid samples; False: a fine-grid approximation.
+    exact_sampler: bool = True
+
+    def log_prob(self, x) -> torch.Tensor:
+        """Normalized log density. x: (n, 2) -> (n,) tensor."""
+        return self._log_prob(as_points(x))
+
+    def score(self, x) -> torch.Tensor:
+        """Gradient of log density, ``grad_x log p(x)``. x: (n, 2) -> (n, 2)."""
+        x = as_points(x)
+        with torch.enable_grad():
+            xg = x.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(self._log_prob(xg).sum(), xg)
+        return g
+
+    def sample(self, n: int, seed: int | None = 0) -> torch.Tensor:
+        """n iid draws as an (n, 2) float32 tensor; the same seed gives the same draws."""
+        n = check_n(n)
+        if self.exact_sampler:
+            return self._sample(n, generator(seed)).float()
+        return grid_sample(self, n, seed=seed)
+
+    def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _sample(self, n: int, g: torch.Generator) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def grid_sample(
+    target: Target,
+    n: int,
+    seed: int | None = 0,
+    resolution: int = 512,
+    bounds: Bounds | None = None,
+) -> torch.Tensor:
+    """Approximate iid draws from any density: pick grid cells by mass, then jitter uniformly.
+
+    Exact up to the grid (cell width = bounds / resolution) and the mass outside ``bounds``.
+    """
+    n = check_n(n)
+    bounds = bounds or target.bounds
+    _, _, pts, _ = grid(bounds, resolution)
+    logp = target.log_prob(pts).double()
+    w = torch.softmax(torch.nan_to_num(logp, nan=-math.inf), dim=0)
+    g = generator(seed)
+    idx = torch.multinomial(w, n, replacement=True, generator=g)
+    (x0, x1), (y0, y1) = bounds
+    cell = torch.tensor([(x1 - x0) / resolution, (y1 - y0) / resolution], dtype=torch.float64)
+    jitter = (torch.rand(n, 2, generator=g, dtype=torch.float64) - 0.5) * cell
+    return (pts[idx] + jitter).float()
+
+
+class GaussianMixture(Target):
+    """Mixture of isotropic Gaussians: sum_k w_k N(mean_k, std_k^2 I). Everything is exact.
+
+    Parameters
+    ----------
+    means: (k, 2) component means.
+    stds: (k,) component standard deviations (a scalar is broadcast).
+    weights: (k,) mixture weights (normalized here); equal if None.
+    """
+
+    def __init__(
+        self,
+        means,
+        stds,
+        weights=None,
+        name: str = "gaussian_mixture",
+        bounds: Bounds | None = None,
+    ):
+        self.means = torch.as_tensor(means, dtype=torch.float64).reshape(-1, 2)
+        k = self.means.shape[0]
+        self.stds = torch.as_tensor(stds, dtype=torch.float64).reshape(-1).expand(k).clone()
+        w = torch.ones(k) if weights is None else torch.as_tensor(weights, dtype=torch.float64)
+        w = w.to(torch.float64).reshape(-1)
+        if w.shape[0] != k:
+            raise ValueError(f"{k} means but {w.shape[0]} weights")
+        if (self.stds <= 0).any() or (w < 0).any() or w.sum() <= 0:
+            raise ValueError("stds must be positive and weights non-negative with a positive sum")
+        self.weights = w / w.sum()
+        self.name = name
+        if bounds is None:
+            pad = 3.5 * float(self.stds.max()) + 0.5
+            lo = self.means.min(0).values - pad
+            hi = self.means.max(0).values + pad
+            c, r = (lo + hi) / 2, float((hi - lo).max()) / 2
+            bounds = ((float(c[0]) - r, float(c[0]) + r), (float(c[1]) - r, float(c[1]) + r))
+        self.bounds = bounds
+
+    def perturbed(self, sigma: float, scale: float = 1.0) -> GaussianMixture:
+        """The law of ``scale * X + sigma * Z`` with X from this mixture, Z ~ N(0, I).
+
+        ``scale=1`` is the noise-perturbed density p_sigma of score matching (VE);
+        ``scale=alpha_t`` with ``sigma=sigma_t`` is a VP diffusion marginal.
+        """
+        sigma, scale = float(sigma), float(scale)
+        if not math.isfinite(sigma) or sigma < 0:
+            raise ValueError(f"sigma must be a finite number >= 0, got {sigma}")
+        if not math.isfinite(scale) or scale <= 0:
+            raise ValueError(f"scale must be a finite number > 0, got {scale}")
+        stds = torch.sqrt((scale * self.stds) ** 2 + sigma**2)
+        (x0, x1), (y0, y1) = self.bounds
+        grow = scale * max(x1 - x0, y1 - y0) / 2 + 3 * sigma
+        cx, cy = scale * (x0 + x1) / 2, scale * (y0 + y1) / 2
+        return GaussianMixture(
+            scale * self.means,
+            stds,
+            self.weights,
+            name=f"{self.name} (sigma={sigma:g})",
+            bounds=((cx - grow, cx + grow), (cy - grow, cy + grow)),
+        )
+
+    def _table(self, x: torch.Tensor, scale, sigma):
+        """The (n, k) table c_k = log w_k + log N(x; scale m_k, var_k I) and var_k.
+
+        var_k = scale^2 s_k^2 + sigma^2 (the law of scale X + sigma Z); |x - m|^2 is
+        expanded as |x|^2 - 2 x.m + |m|^2 (a matmul, no (n, k, 2) array).
+        scale, sigma: floats, or (n, 1) tensors (one diffusion time per point).
+        """
+        xd = x.double()
+        if isinstance(scale, float):
+            means = scale * self.means
+            d2 = (xd * xd).sum(1, keepdim=True) - 2 * xd @ means.T + (means**2).sum(1)
+        else:
+            means = self.means
+            cross = (2 * xd @ means.T) * scale
+            d2 = (xd * xd).sum(1, keepdim=True) - cross + scale**2 * (means**2).sum(1)
+        var = scale**2 * self.stds**2 + sigma**2
+        c = (self.weights.log() - torch.log(2 * math.pi * var)) - d2.clamp_min(0) / (2 * var)
+        return c, var, means
+
+    def log_prob_and_score(self, x, scale=1.0, sigma=0.0, with_score: bool = True):
+        """log p and grad log p of the law of ``scale * X + sigma * Z`` in one pass.
+
+        The one Gaussian-mixture formula of the package: log p = logsumexp_k c_k and
+        score = sum_k r_k (scale m_k - x) / var_k, r = softmax(c). ``scale``, ``sigma``:
+        floats, or (n,) tensors (a diffusion time per point, as in training).
+        x: (n, 2) -> (n,), (n, 2) (the score None without ``with_score``).
+        """
+        x = as_points(x)
+        per_point = not (isinstance(scale, float) and isinstance(sigma, float))
+        if per_point:
+            scale = torch.as_tensor(scale, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
+            sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
+        # keep n x k work arrays near 1M entries (8 MB in float64; curve targets have 256
+        # components): larger ones fall under glibc's dynamic mmap threshold and fragment
+        # the heap; results go into preallocated tensors for the same reason
+        step = max(1, 1_000_000 // len(self.weights))
+        logp = torch.empty(len(x), dtype=torch.float64)
+        score = torch.empty(len(x), 2, dtype=torch.float64) if with_score else None
+        for i in range(0, max(len(x), 1), step):
+            rows = slice(i, i + step)
+            a, s = (scale[rows], sigma[rows]) if per_point else (scale, sigma)
+            c, var, means = self._table(x[rows], a, s)
+            lp = torch.logsumexp(c, dim=1)
+            logp[rows] = lp
+            if with_score:
+                r = torch.exp(c - lp[:, None]) / var
+                mean_term = r @ means if not per_point else (r @ means) * a
+                score[rows] = mean_term - r.sum(1, keepdim=True) * x[rows].double()
+        return logp.to(x.dtype), None if score is None else score.to(x.dtype)
+
+    def component_log_probs(self, x) -> torch.Tensor:
+        """log w_k + log N(x; mean_k, std_k^2 I) for each component. x: (n, 2) -> (n, k)."""
+        return self._table(as_points(x), 1.0, 0.0)[0]
+
+    def responsibilities(self, x) -> torch.Tensor:
+        """Posterior probability of each component given x. (n, 2) -> (n, k)."""
+        return torch.softmax(self.component_log_probs(x), dim=1)
+
+    def _log_prob(self, x):
+        return self.log_prob_and_score(x, with_score=False)[0]
+
+    def score(self, x):
+        return self.log_prob_and_score(x)[1]
+
+    def _sample(self, n, g):
+        k = torch.multinomial(self.weights, n, replacement=True, generator=g)
+        z = torch.randn(n, 2, generator=g, dtype=torch.float64)
+        return self.means[k] + self.stds[k, None] * z
+
+
+class CustomTarget(Target):
+    """A user density from a log-density function; see :func:`from_log_prob`."""
+
+    def __init__(
+        self,
+        fn: Callable[[torch.Tensor], torch.Tensor],
+        bounds: Bounds,
+        name: str,
+        normalize: bool = True,
+        resolution: int = 400,
+    ):
+        self.fn, self.bounds, self.name = fn, check_bounds(bounds), name
+        self.exact_sampler = False
+        self.log_z = 0.0
+        if normalize:
+            _, _, pts, area = grid(self.bounds, resolution)
+            logp = self._raw(pts).double()
+            if not torch.isfinite(logp).any():
+                raise ValueError(f"log density of {name!r} is not finite anywhere in bounds")
+            self.log_z = float(torch.logsumexp(logp, 0) + math.log(area))
+
+    def _raw(self, x):
+        out = self.fn(x)
+        out = torch.as_tensor(out)
+        if out.shape != (x.shape[0],):
+            raise ValueError(
+                f"log density must return shape ({x.shape[0]},), got {tuple(out.shape)}"
+            )
+        return out
+
+    def _log_prob(self, x):
+        return self._raw(x) - self.log_z
+
+
+def from_log_prob(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    bounds: Bounds,
+    name: str = "custom",
+    normalize: bool = True,
+) -> Target:
+    """Wrap any (unnormalized) 2D log density as a Target.
+
+    Parameters
+    ----------
+    fn: maps an (n, 2) tensor to (n,) log densities; written in torch so the score
+        can come from autograd.
+    bounds: ((xmin, xmax), (ymin, ymax)), the box to plot, normalize and grid-sample on.
+    normalize: subtract log Z computed numerically on a 400 x 400 grid over ``bounds``
+        (mass outside the box is ignored).
+
+    ``sample`` draws from a 512 x 512 grid over ``bounds`` (``exact_sampler`` is False).
+    """
+    return CustomTarget(fn, bounds, name, normalize)
