@@ -336,3 +336,40 @@ def test_inpainting_one_known_vector_per_sample_and_gaussian_conditional_mean():
     assert torch.allclose(cm, torch.tensor([[1.0, 0.9], [-1.0, -0.9]]), atol=1e-6)
     with pytest.raises(ValueError, match="known must have shape"):
         control.inpaint_mask(sde.exact_score(t, VP), VP, torch.zeros(3, 2), mask, 600, 2)
+
+
+def test_views_project_points_trajectories_and_exact_marginals():
+    from genmod import views
+
+    t = targets.get("mixture_unequal_d8")
+    x = t.sample(3000, seed=0)
+    pv = views.View.principal(x)
+    # the modes differ in coordinates 0 and 1 only: the principal plane is theirs (within 2%)
+    assert float(pv.basis[:2].pow(2).sum()) / 2 > 0.98
+    cv = views.View.coords(8, 0, 1)
+    assert torch.equal(cv.points(x), x[:, :2])
+    marg = cv.target(t)  # exactly the 2D marginal: the first two coordinates of the means
+    assert marg.dim == 2 and torch.allclose(marg.means, t.means[:, :2])
+    # a Gaussian's view has covariance U^T C U
+    g = targets.correlated_gaussian_nd(8)
+    assert torch.allclose(views.View.coords(8, 2, 3).target(g).cov, g.cov[2:4, 2:4])
+    tr = mcmc.sample(t, "hmc", n_chains=5, n_steps=3, step_size=0.2, n_leapfrog=2)
+    seen = cv.trajectory(tr)
+    assert seen.xs.shape == (4, 5, 2) and seen.extras["paths"].shape == (3, 3, 5, 2)
+    assert torch.equal(seen.xs, tr.xs[..., :2])
+    with pytest.raises(ValueError, match="orthonormal"):
+        views.View(torch.ones(8, 2))
+    with pytest.raises(ValueError, match="two different coordinates"):
+        views.View.coords(8, 1, 1)
+    with pytest.raises(ValueError, match="d = 64"):
+        cv.target(targets.get("mixture_d64"))
+
+
+def test_digit_grid_figure():
+    from genmod import figures_digits
+
+    data = digits.load()
+    fig = figures_digits.grid({"real": data.heldout[:5], "more": data.train[:3]}, title="t")
+    assert len(fig.data) == 8 and fig.data[0].z.shape == (8, 8)
+    with pytest.raises(ValueError, match="at least one"):
+        figures_digits.grid({})

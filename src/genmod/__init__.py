@@ -39,6 +39,7 @@ _SUBMODULES = (
     "odes",
     "control",
     "digits",
+    "views",
     "flow_matching",
     "drawing",
     "overlays",
