@@ -111,6 +111,7 @@ def test_noise_floor_and_quality_run_in_d_dims(d):
     assert metrics.quality(t.sample(500, seed=7), t, seed=7) < 2.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["mala", "hmc"])
 def test_mcmc_runs_unchanged_in_8d(method):
     t = targets.get("mixture_d8")
@@ -138,6 +139,7 @@ def test_mcmc_start_and_width_errors():
     assert tr.xs.shape == (3, 3, 5)
 
 
+@pytest.mark.slow
 def test_vp_ode_with_exact_score_reaches_the_floor_in_32d():
     t = targets.get("mixture_unequal_d32")
     fn = sde.exact_score(t, VP)
@@ -201,6 +203,7 @@ def test_classifier_guidance_with_exact_logits_is_the_exact_guided_score():
     assert fn.dim == 8 and torch.allclose(fn(x, 0.4), ref(x, 0.4), atol=1e-8)
 
 
+@pytest.mark.slow
 def test_noisy_classifier_learns_the_modes():
     t = targets.get("mixture_d8")
     x = t.sample(4000, seed=0)

@@ -113,7 +113,7 @@ def ess_geyer(x) -> float:
 
 
 def ess(traj: Trajectory, method: str = "bulk", burn_in: int = 0) -> np.ndarray:
-    """Effective sample size of each coordinate, summed over chains (arviz). Returns (2,).
+    """Effective sample size of each coordinate, summed over chains (arviz). Returns (d,).
 
     method: ``"bulk"`` (rank-normalized split chains: the centre of the law) or
     ``"tail"`` (the 5% and 95% quantiles: the tails, where slow mixing shows first).
@@ -126,7 +126,7 @@ def ess(traj: Trajectory, method: str = "bulk", burn_in: int = 0) -> np.ndarray:
 
 
 def rhat(traj: Trajectory, burn_in: int = 0) -> np.ndarray:
-    """Rank-normalized split R-hat of each coordinate (arviz); needs >= 4 chains. Returns (2,).
+    """Rank-normalized split R-hat of each coordinate (arviz); needs >= 4 chains. Returns (d,).
 
     About 1 when all chains sample the same law; above 1.01 the chains disagree
     (not mixed yet, or stuck in different modes).
