@@ -3,6 +3,11 @@
     python benchmarks/run.py            # full run (5 targets, 3 sampling seeds)
     python benchmarks/run.py --quick    # 2 targets, 1 seed (about 8 minutes on 2 cores)
 
+Each row: way ("chain" or "map") and kind ("chain", "deterministic map", "stochastic
+map") from :mod:`genmod.ways` (the one definition); quality_seeds (one ratio per
+sampling seed, for notebook 08's intervals); density_evals, grad_evals (of the target)
+and net_evals (of a learned network) apart.
+
 Prints markdown tables and writes them to benchmarks/results.md (and the sampler rows to
 benchmarks/results.json, which notebook 08 reads). Not part of the test suite: tests check
 correctness, this file records speed and quality on the machine it runs on.
@@ -42,6 +47,7 @@ from genmod import (  # noqa: E402
     score,
     sde,
     targets,
+    ways,
 )
 from genmod.arrays import uniform_box  # noqa: E402
 
@@ -80,6 +86,11 @@ def tune_step(t, method: str, seed: int = 0) -> float:
     return best[1]
 
 
+def _way(sampler: str) -> dict:
+    way, kind, _ = ways.classify(sampler)
+    return dict(way=way, kind=kind)
+
+
 def chain_rows(t, seeds, n_steps: int) -> list[dict]:
     rows = []
     for method in ("rwm", "mala", "hmc", "ula"):
@@ -94,15 +105,26 @@ def chain_rows(t, seeds, n_steps: int) -> list[dict]:
             ess = diagnostics.ess(tr, burn_in=n_steps // 2).min()  # worst coordinate, all chains
             ess_s.append(float(ess) / dt)
             evals = tr.n_evals
+        # what the algorithm needs per point: RWM a density, ULA a gradient, MALA both,
+        # HMC a gradient per leapfrog step and a density per proposal
+        per_step = {"rwm": (1, 0), "mala": (1, 1), "ula": (0, 1)}
+        if method == "hmc":
+            dens, grads = N * (n_steps + 1), evals
+        else:
+            dens, grads = (c * evals for c in per_step[method])
         rows.append(
             dict(
                 target=t.name,
                 sampler=method.upper(),
-                way="chain",
+                **_way(method.upper()),
                 train_s=0.0,
                 sample_s=statistics.mean(secs),
                 evals=evals,
+                density_evals=dens,
+                grad_evals=grads,
+                net_evals=0,
                 quality=statistics.mean(q),
+                quality_seeds=q,
                 ess_per_s=statistics.mean(ess_s),
                 step_size=step,
                 note=f"step {step:g}, {n_steps} steps",
@@ -127,11 +149,16 @@ def map_rows(t, seeds) -> list[dict]:
             dict(
                 target=t.name,
                 sampler=name,
-                way="map",
+                **_way(name),
                 train_s=train_s,
                 sample_s=statistics.mean(secs),
                 evals=evals,
+                # a learned map evaluates its network, never the target
+                density_evals=0,
+                grad_evals=0,
+                net_evals=evals,
                 quality=statistics.mean(q),
+                quality_seeds=q,
                 ess_per_s=None,
                 note=note,
             )
@@ -144,7 +171,7 @@ def map_rows(t, seeds) -> list[dict]:
         0,
         "400x400 grid of log p (160,000 evaluations, once)",
     )
-    rows[-1]["evals"] = 400 * 400
+    rows[-1].update(evals=400 * 400, density_evals=400 * 400, net_evals=0)
 
     flow, dt = _timed(lambda: flows.fit(data, progress=False, seed=0))
     add("RealNVP flow", dt, lambda s: flow.sample(N, seed=s), 1, "one pass per sample")
@@ -202,7 +229,7 @@ def mcmc_throughput() -> list[dict]:
 
 def quality_text(q: float) -> str:
     """Ratios above 1000 mean the sampler failed outright (e.g. ULA diverging): say so."""
-    return f"{q:.2f}" if q < 1000 else f"{q:.1e} (diverged)"
+    return f"{q:.2f}" if q <= ways.DIVERGED else f"{q:.1e} (diverged)"
 
 
 def fmt(v, spec=".2f"):
@@ -211,7 +238,7 @@ def fmt(v, spec=".2f"):
 
 def sampler_table(rows) -> str:
     lines = [
-        "| target | sampler | way | train s | sample s (2k) | evaluations (2k) | "
+        "| target | sampler | kind | train s | sample s (2k) | evaluations (2k) | "
         "quality (ED / floor) | ESS / s | note |",
         "|" + "---|" * 9,
     ]
@@ -219,7 +246,7 @@ def sampler_table(rows) -> str:
         cells = [
             r["target"],
             r["sampler"],
-            r["way"],
+            r["kind"],
             fmt(r["train_s"], ".1f"),
             fmt(r["sample_s"], ".3f"),
             f"{r['evals']:,}",

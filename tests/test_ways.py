@@ -1,0 +1,53 @@
+"""Chain or map by the one definition; verdicts from seed intervals."""
+
+import pytest
+
+from genmod import ways
+
+
+def row(sampler, qs, target="t"):
+    way, kind, _ = ways.classify(sampler)
+    return dict(
+        target=target,
+        sampler=sampler,
+        way=way,
+        kind=kind,
+        quality=sum(qs) / len(qs),
+        quality_seeds=qs,
+    )
+
+
+def test_classification_follows_the_definition():
+    assert ways.classify("MALA")[0] == ways.classify("ULA")[0] == "chain"
+    assert ways.classify("reverse SDE (EM)")[1] == "stochastic map"
+    assert ways.classify("PF-ODE (RK4)")[1] == "deterministic map"
+    assert ways.classify("annealed Langevin")[0] == "map"
+    with pytest.raises(ValueError, match="MALA"):
+        ways.classify("MCMC")
+
+
+def test_overlapping_intervals_are_a_draw():
+    # means 0.55 and 0.57 with seed spread 0.1: a draw, never a win
+    a, b = (
+        row("annealed Langevin", [0.45, 0.55, 0.65]),
+        row("inverse transform", [0.47, 0.57, 0.67]),
+    )
+    assert ways.verdict(a, b) == "draw"
+    # well separated: the lower interval wins, in either order
+    c = row("GAN", [5.0, 5.2, 5.4])
+    assert ways.verdict(a, c) == ways.verdict(c, a) == "annealed Langevin"
+
+
+def test_diverged_runs_lose_and_need_no_interval():
+    ula, mala = row("ULA", [6.9e12, 1.0, 1.0]), row("MALA", [1.0, 1.1, 1.2])
+    assert ways.diverged(ula) and not ways.diverged(mala)
+    assert ways.verdict(ula, mala) == "MALA"
+    assert ways.verdict(ula, row("ULA", [float("nan"), 1.0])) == "draw"
+
+
+def test_showdown_skips_diverged_and_needs_seeds():
+    rows = [row("ULA", [1e9, 1e9, 1e9]), row("MALA", [1.0, 1.1, 1.2]), row("GAN", [3.0, 3.1, 3.2])]
+    out = ways.showdown(rows, "t")
+    assert out["chain"]["sampler"] == "MALA" and out["verdict"] == "chain"
+    with pytest.raises(ValueError, match="quality_seeds"):
+        ways.interval(dict(sampler="GAN", target="t", quality=1.0))
