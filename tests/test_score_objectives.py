@@ -2,7 +2,7 @@
 
 import torch
 
-from genmod import score, score_metrics, targets, three_ways, sde
+from genmod import score, score_metrics, sde, targets, three_ways
 
 GAUSS = targets.GaussianMixture([[0.0, 0.0]], [0.7])
 
