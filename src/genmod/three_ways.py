@@ -73,7 +73,8 @@ def same_start(
     ``ode`` (n_seeds, n_starts, 2) PF-ODE ends (RK4, n_steps // 4 steps: the same number
     of score calls); ``sde_spread`` / ``ode_spread``: the mean over starts of the
     per-coordinate std of the ends across seeds (the SDE's is of the order of the data's
-    spread, the ODE's is exactly 0).
+    spread, the ODE's is exactly 0); ``sde_paths`` / ``ode_paths`` (n_seeds, n_times,
+    n_starts, 2) the whole paths.
     """
     n_starts, n_seeds = check_n(n_starts, "n_starts"), check_n(n_seeds, "n_seeds")
     x_T = an_sde.prior_sample(n_starts, generator(seed))
@@ -86,5 +87,6 @@ def same_start(
     for way, trajs in ends.items():
         xs = torch.stack([tr.final() for tr in trajs])
         out[way] = xs
+        out[f"{way}_paths"] = torch.stack([tr.xs for tr in trajs])
         out[f"{way}_spread"] = float(xs.std(0).mean()) if n_seeds > 1 else 0.0
     return out

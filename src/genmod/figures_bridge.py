@@ -1,0 +1,181 @@
+"""Figures of the bridge from the talk's analogy to the SDE machinery (notebooks 06, 08).
+
+- :func:`pt_heatmap`: p_t over (t, x) for a 1D mixture, with reverse-SDE and PF-ODE
+  paths on it (the signature picture of Song's blog post);
+- :func:`inverse_transform_figure`: the 1D PF-ODE map z -> x against F^{-1}(Phi(z))
+  and notebook 02's tabulated inverse CDF;
+- :func:`three_ways_figure`: one score, a chain, the reverse SDE and the PF-ODE.
+
+Static ``go.Figure`` objects: they need no kernel to be read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+
+from genmod import oned, plots
+from genmod.arrays import generator
+from genmod.sde import SDE
+
+SDE_COLOR, ODE_COLOR = "#d62728", "#1f77b4"
+
+
+def pt_heatmap(
+    mix: oned.Mixture1D, an_sde: SDE, n_paths: int = 8, seed: int = 0, lim=None
+) -> go.Figure:
+    """p_t(x) as a heatmap, time on the horizontal axis (data at t = 0 on the left).
+
+    ``n_paths`` prior draws x_T run backwards twice: through the reverse SDE (red,
+    jagged: fresh noise at every step) and through the PF-ODE (blue, smooth: the same
+    x_T always gives the same x_0). Both end distributed as the data.
+    """
+    lim = lim or (-3.0 * an_sde.prior_std, 3.0 * an_sde.prior_std)
+    ts, xs, dens = oned.heatmap(mix, an_sde, n_times=100, n_x=200, lim=lim)
+    g = generator(seed)
+    x_T = an_sde.prior_std * torch.randn(n_paths, generator=g, dtype=torch.float64)
+    score_fn = oned.exact_score(mix, an_sde)
+    t_sde, p_sde = oned.reverse_sde_paths(score_fn, an_sde, x_T, 400, seed=seed + 1)
+    t_ode, p_ode = oned.pf_ode_paths(score_fn, an_sde, x_T, 100)
+    fig = go.Figure(
+        go.Heatmap(
+            x=ts.numpy(),
+            y=xs.numpy(),
+            z=dens.T.sqrt().numpy(),  # sqrt: the wide late densities stay visible
+            colorscale="Greys",
+            showscale=False,
+            hovertemplate="t %{x:.2f}<br>x %{y:.2f}<extra></extra>",
+        )
+    )
+    for paths, times, color, name in (
+        (p_sde[::4], t_sde[::4], SDE_COLOR, "reverse SDE"),
+        (p_ode, t_ode, ODE_COLOR, "PF-ODE"),
+    ):
+        for i in range(n_paths):
+            fig.add_trace(
+                go.Scatter(
+                    x=times.numpy(),
+                    y=paths[:, i].numpy(),
+                    mode="lines",
+                    line=dict(color=color, width=1.5),
+                    name=name,
+                    legendgroup=name,
+                    showlegend=i == 0,
+                )
+            )
+    fig.update_xaxes(title="t (0: data, 1: noise; samplers run right to left)", range=[0, 1])
+    fig.update_yaxes(title="x", range=list(lim))
+    return plots.layout(fig, height=380, title=f"p_t under the {an_sde.name.upper()} SDE")
+
+
+def inverse_transform_figure(mix: oned.Mixture1D, an_sde: SDE, n: int = 41) -> go.Figure:
+    """The PF-ODE map z -> x_0 (points) on the curve F^{-1}(Phi(z)) and 02's inverse CDF."""
+    z = torch.linspace(-2.5, 2.5, n, dtype=torch.float64)
+    r = oned.pf_ode_is_inverse_transform(mix, an_sde, z)
+    zz = torch.linspace(-2.5, 2.5, 400, dtype=torch.float64)
+    exact = oned.pf_ode_is_inverse_transform(mix, an_sde, zz, n_steps=1)["exact"]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=zz.numpy(),
+            y=exact.numpy(),
+            mode="lines",
+            name="F^-1(Phi(z))",
+            line=dict(color="#444", width=2),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=z.numpy(),
+            y=r["grid"].numpy(),
+            mode="markers",
+            name="02's inverse CDF",
+            marker=dict(symbol="square-open", size=10, color="#2ca02c"),
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=z.numpy(),
+            y=r["ode"].numpy(),
+            mode="markers",
+            name="PF-ODE map",
+            marker=dict(size=5, color=ODE_COLOR),
+        )
+    )
+    fig.update_xaxes(title="noise z")
+    fig.update_yaxes(title="sample x")
+    title = f"1D PF-ODE = inverse transform (max gap {r['max_err_exact']:.1e})"
+    return plots.layout(fig, height=360, title=title)
+
+
+def three_ways_figure(target, chain_traj, maps: dict, chain_numbers: dict) -> go.Figure:
+    """Three panels over the target: a chain's path, reverse-SDE ends, PF-ODE ends.
+
+    chain_traj: a Trajectory (one chain drawn); maps: :func:`genmod.three_ways.same_start`'s
+    dict (its first start is drawn); chain_numbers: :func:`genmod.three_ways.chain`'s.
+    """
+    titles = (
+        f"chain: ESS {chain_numbers['ess']:.0f} of {chain_traj.n_times // 2} draws/chain",
+        f"reverse SDE: one start, {len(maps['sde'])} seeds",
+        f"PF-ODE: one start, {len(maps['ode'])} seeds",
+    )
+    fig = make_subplots(1, 3, subplot_titles=titles, horizontal_spacing=0.05)
+    (x0, x1), (y0, y1) = target.bounds
+    path = chain_traj.xs[:, 0].numpy()
+    start = maps["x_T"][0].numpy()
+    for col in (1, 2, 3):
+        fig.add_trace(plots.density_trace(target, resolution=50), 1, col)
+        fig.update_xaxes(range=[x0, x1], row=1, col=col)
+        fig.update_yaxes(range=[y0, y1], row=1, col=col, scaleanchor=f"x{col if col > 1 else ''}")
+    fig.add_trace(
+        go.Scatter(
+            x=path[:, 0],
+            y=path[:, 1],
+            mode="lines",
+            line=dict(width=1, color="#ff7f0e"),
+            name="chain",
+        ),
+        1,
+        1,
+    )
+    for col, way, color in ((2, "sde", SDE_COLOR), (3, "ode", ODE_COLOR)):
+        paths = maps[f"{way}_paths"][:, :, 0].numpy()  # (seeds, times, 2)
+        for p in paths:
+            fig.add_trace(
+                go.Scatter(
+                    x=p[:, 0],
+                    y=p[:, 1],
+                    mode="lines",
+                    opacity=0.5,
+                    line=dict(width=1, color=color),
+                    showlegend=False,
+                ),
+                1,
+                col,
+            )
+        ends = np.asarray(maps[way][:, 0])
+        fig.add_trace(
+            go.Scatter(
+                x=ends[:, 0],
+                y=ends[:, 1],
+                mode="markers",
+                showlegend=False,
+                marker=dict(size=8, color=color),
+            ),
+            1,
+            col,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[start[0]],
+                y=[start[1]],
+                mode="markers",
+                showlegend=False,
+                marker=dict(symbol="star", size=12, color="black"),
+            ),
+            1,
+            col,
+        )
+    return plots.layout(fig, height=360, width=1000, showlegend=False)
