@@ -51,3 +51,17 @@ def test_showdown_skips_diverged_and_needs_seeds():
     assert out["chain"]["sampler"] == "MALA" and out["verdict"] == "chain"
     with pytest.raises(ValueError, match="quality_seeds"):
         ways.interval(dict(sampler="GAN", target="t", quality=1.0))
+
+
+def test_verdict_table_lists_diverged_runs():
+    rows = [
+        row("ULA", [6.9e12, 1e9, 1e9], "a"),
+        row("MALA", [1.0, 1.1, 1.2], "a"),
+        row("GAN", [1.05, 1.1, 1.15], "a"),
+        row("MALA", [9.0, 9.5, 10.0], "b"),
+        row("GAN", [1.0, 1.2, 1.1], "b"),
+    ]
+    table = ways.verdict_table(rows)
+    assert [t["target"] for t in table] == ["a", "b"]
+    assert table[0]["verdict"] == "draw" and table[0]["diverged"] == [("ULA", 6.9e12)]
+    assert table[1]["verdict"] == "map" and table[1]["diverged"] == []

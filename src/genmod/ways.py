@@ -118,3 +118,15 @@ def showdown(rows: list[dict], target: str, level: float = 0.95) -> dict:
         chain_interval=interval(c, level),
         map_interval=interval(m, level),
     )
+
+
+def verdict_table(rows: list[dict], level: float = 0.95) -> list[dict]:
+    """:func:`showdown` for every target in ``rows`` (in order of first appearance), plus
+    ``target`` and ``diverged``: the samplers that diverged there, with their worst ratio."""
+    out = []
+    for target in dict.fromkeys(r["target"] for r in rows):
+        res = showdown(rows, target, level)
+        bad = [r for r in rows if r["target"] == target and diverged(r)]
+        worst = [(r["sampler"], max(r.get("quality_seeds") or [r["quality"]])) for r in bad]
+        out.append(dict(target=target, diverged=worst, **res))
+    return out
