@@ -24,9 +24,10 @@ from scipy import stats
 DIVERGED = 1000.0
 
 _MAP_FROM_LANGEVIN = (
-    "a map built from Langevin steps: it starts from known noise, runs a fixed schedule "
-    "and every particle ends as an independent sample; the unadjusted steps at each level "
-    "are too few to reach that level's stationary law, so nothing relies on a chain mixing"
+    "a map built from Langevin steps: it starts from known noise and runs a fixed schedule "
+    "of levels, and every particle ends as an independent sample; only the widest level "
+    "mixes, the unadjusted steps at the lower levels are far too few to reach their "
+    "stationary laws, so the answer comes from the schedule, not from a chain mixing"
 )
 #: sampler name -> (way, kind, why)
 WAYS = {
