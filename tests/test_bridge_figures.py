@@ -1,6 +1,5 @@
 """The bridge figures and the three-ways explorer: they build, and they show what they say."""
 
-import torch
 
 from genmod import figures_bridge, oned, sde, targets, three_ways, widgets_bridge
 
@@ -34,5 +33,5 @@ def test_three_ways_explorer_static_form_has_every_seed():
     # the ODE's end is the same in every frame, the SDE's is not
     box.controls["seed"].value = 3
     fig = box.figure
-    assert torch.allclose(torch.tensor(fig.data[11].x), torch.tensor(maps["ode"][3, 0, :1]))
+    assert abs(fig.data[11].x[0] - float(maps["ode"][3, 0, 0])) < 1e-6
     assert fig.data[8].x[0] != maps["sde"][0, 0, 0]

@@ -76,3 +76,42 @@ def test_explorer_redraws_on_target_and_axis(rows):
     other = [n for n in pick.options if n != pick.value][0]
     pick.value = other
     assert fig.layout.title.text.startswith(other)
+
+
+def test_diverged_runs_are_named_not_drawn():
+    rows = [
+        dict(
+            target="t",
+            sampler="ULA",
+            way="chain",
+            quality=6.9e12,
+            train_s=0.0,
+            sample_s=1.0,
+            total_s=1.0,
+            evals=10,
+        ),
+        dict(
+            target="t",
+            sampler="MALA",
+            way="chain",
+            quality=1.1,
+            train_s=0.0,
+            sample_s=1.0,
+            total_s=1.0,
+            evals=10,
+        ),
+        dict(
+            target="t",
+            sampler="GAN",
+            way="map",
+            quality=2.0,
+            train_s=5.0,
+            sample_s=0.1,
+            total_s=5.1,
+            evals=10,
+        ),
+    ]
+    fig = showdown.figure(rows, "t")
+    drawn = [name for tr in fig.data for name in tr.text]
+    assert drawn == ["MALA", "GAN"] and max(y for tr in fig.data for y in tr.y) < 1000
+    assert "diverged, not drawn: ULA (6.9e+12)" in fig.layout.title.text
