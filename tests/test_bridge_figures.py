@@ -1,6 +1,5 @@
 """The bridge figures and the three-ways explorer: they build, and they show what they say."""
 
-
 from genmod import figures_bridge, oned, sde, targets, three_ways, widgets_bridge
 
 MIX = oned.Mixture1D([-2.0, 1.5], [0.3, 0.5], [0.3, 0.7])

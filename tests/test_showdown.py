@@ -79,38 +79,10 @@ def test_explorer_redraws_on_target_and_axis(rows):
 
 
 def test_diverged_runs_are_named_not_drawn():
-    rows = [
-        dict(
-            target="t",
-            sampler="ULA",
-            way="chain",
-            quality=6.9e12,
-            train_s=0.0,
-            sample_s=1.0,
-            total_s=1.0,
-            evals=10,
-        ),
-        dict(
-            target="t",
-            sampler="MALA",
-            way="chain",
-            quality=1.1,
-            train_s=0.0,
-            sample_s=1.0,
-            total_s=1.0,
-            evals=10,
-        ),
-        dict(
-            target="t",
-            sampler="GAN",
-            way="map",
-            quality=2.0,
-            train_s=5.0,
-            sample_s=0.1,
-            total_s=5.1,
-            evals=10,
-        ),
-    ]
+    def row(sampler, way, quality):
+        return dict(target="t", sampler=sampler, way=way, quality=quality, total_s=1.0)
+
+    rows = [row("ULA", "chain", 6.9e12), row("MALA", "chain", 1.1), row("GAN", "map", 2.0)]
     fig = showdown.figure(rows, "t")
     drawn = [name for tr in fig.data for name in tr.text]
     assert drawn == ["MALA", "GAN"] and max(y for tr in fig.data for y in tr.y) < 1000
