@@ -33,7 +33,7 @@ def pt_heatmap(
     x_T always gives the same x_0). Both end distributed as the data.
     """
     lim = lim or (-3.0 * an_sde.prior_std, 3.0 * an_sde.prior_std)
-    ts, xs, dens = oned.heatmap(mix, an_sde, n_times=100, n_x=200, lim=lim)
+    ts, xs, dens = oned.heatmap(mix, an_sde, n_times=60, n_x=100, lim=lim)
     g = generator(seed)
     x_T = an_sde.prior_std * torch.randn(n_paths, generator=g, dtype=torch.float64)
     score_fn = oned.exact_score(mix, an_sde)
@@ -43,7 +43,8 @@ def pt_heatmap(
         go.Heatmap(
             x=ts.numpy(),
             y=xs.numpy(),
-            z=dens.T.sqrt().numpy(),  # sqrt: the wide late densities stay visible
+            # sqrt: the wide late densities stay visible; float32 keeps the stored figure small
+            z=dens.T.sqrt().float().numpy(),
             colorscale="Greys",
             showscale=False,
             hovertemplate="t %{x:.2f}<br>x %{y:.2f}<extra></extra>",
@@ -56,8 +57,8 @@ def pt_heatmap(
         for i in range(n_paths):
             fig.add_trace(
                 go.Scatter(
-                    x=times.numpy(),
-                    y=paths[:, i].numpy(),
+                    x=times.float().numpy(),
+                    y=paths[:, i].float().numpy(),
                     mode="lines",
                     line=dict(color=color, width=1.5),
                     name=name,
