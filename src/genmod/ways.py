@@ -29,13 +29,15 @@ _MAP_FROM_LANGEVIN = (
     "mixes, the unadjusted steps at the lower levels are far too few to reach their "
     "stationary laws, so the answer comes from the schedule, not from a chain mixing"
 )
-#: sampler name -> (way, kind, why)
+#: sampler name -> (way, kind, why); a new benchmark sampler needs its entry here
 WAYS = {
     "RWM": ("chain", "chain", "Metropolis: exact stationary law, correlated steps"),
     "MALA": ("chain", "chain", "Metropolis-adjusted Langevin: exact stationary law"),
     "HMC": ("chain", "chain", "Hamiltonian Monte Carlo: exact stationary law"),
     "NUTS": ("chain", "chain", "HMC with adaptive path length: exact stationary law"),
     "ULA": ("chain", "chain", "unadjusted Langevin: runs to a (biased) stationary law"),
+    "PT": ("chain", "chain", "parallel tempering: chains at several temperatures swap states"),
+    "parallel tempering": ("chain", "chain", "chains at several temperatures swap states"),
     "inverse transform": ("map", "deterministic map", "u -> F^{-1}(u), one look-up"),
     "RealNVP flow": ("map", "deterministic map", "one invertible network pass"),
     "GAN": ("map", "deterministic map", "one generator pass"),
