@@ -87,24 +87,13 @@ def inverse_transform_figure(mix: oned.Mixture1D, an_sde: SDE, n: int = 41) -> g
             line=dict(color="#444", width=2),
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=z.numpy(),
-            y=r["grid"].numpy(),
-            mode="markers",
-            name="02's inverse CDF",
-            marker=dict(symbol="square-open", size=10, color="#2ca02c"),
+    for key, name, marker in (
+        ("grid", "02's inverse CDF", dict(symbol="square-open", size=10, color="#2ca02c")),
+        ("ode", "PF-ODE map", dict(size=5, color=ODE_COLOR)),
+    ):
+        fig.add_trace(
+            go.Scatter(x=z.numpy(), y=r[key].numpy(), mode="markers", name=name, marker=marker)
         )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=z.numpy(),
-            y=r["ode"].numpy(),
-            mode="markers",
-            name="PF-ODE map",
-            marker=dict(size=5, color=ODE_COLOR),
-        )
-    )
     fig.update_xaxes(title="noise z")
     fig.update_yaxes(title="sample x")
     title = f"1D PF-ODE = inverse transform (max gap {r['max_err_exact']:.1e})"
