@@ -1,20 +1,17 @@
-"""Figures of the bridge from the talk's analogy to the SDE machinery (notebooks 06, 08).
+"""Figures of the bridge from the talk's analogy to the SDE machinery (notebook 06).
 
 - :func:`pt_heatmap`: p_t over (t, x) for a 1D mixture, with reverse-SDE and PF-ODE
   paths on it (the signature picture of Song's blog post);
 - :func:`inverse_transform_figure`: the 1D PF-ODE map z -> x against F^{-1}(Phi(z))
-  and notebook 02's tabulated inverse CDF;
-- :func:`three_ways_figure`: one score, a chain, the reverse SDE and the PF-ODE.
+  and notebook 02's tabulated inverse CDF.
 
 Static ``go.Figure`` objects: they need no kernel to be read.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
 from genmod import oned, plots
 from genmod.arrays import generator
@@ -98,74 +95,3 @@ def inverse_transform_figure(mix: oned.Mixture1D, an_sde: SDE, n: int = 41) -> g
     fig.update_yaxes(title="sample x")
     title = f"1D PF-ODE = inverse transform (max gap {r['max_err_exact']:.1e})"
     return plots.layout(fig, height=360, title=title)
-
-
-def three_ways_figure(target, chain_traj, maps: dict, chain_numbers: dict) -> go.Figure:
-    """Three panels over the target: a chain's path, reverse-SDE ends, PF-ODE ends.
-
-    chain_traj: a Trajectory (one chain drawn); maps: :func:`genmod.three_ways.same_start`'s
-    dict (its first start is drawn); chain_numbers: :func:`genmod.three_ways.chain`'s.
-    """
-    titles = (
-        f"chain: ESS {chain_numbers['ess']:.0f} of {chain_traj.n_times // 2} draws/chain",
-        f"reverse SDE: one start, {len(maps['sde'])} seeds",
-        f"PF-ODE: one start, {len(maps['ode'])} seeds",
-    )
-    fig = make_subplots(1, 3, subplot_titles=titles, horizontal_spacing=0.05)
-    (x0, x1), (y0, y1) = target.bounds
-    path = chain_traj.xs[:, 0].numpy()
-    start = maps["x_T"][0].numpy()
-    for col in (1, 2, 3):
-        fig.add_trace(plots.density_trace(target, resolution=50), 1, col)
-        fig.update_xaxes(range=[x0, x1], row=1, col=col)
-        fig.update_yaxes(range=[y0, y1], row=1, col=col, scaleanchor=f"x{col if col > 1 else ''}")
-    fig.add_trace(
-        go.Scatter(
-            x=path[:, 0],
-            y=path[:, 1],
-            mode="lines",
-            line=dict(width=1, color="#ff7f0e"),
-            name="chain",
-        ),
-        1,
-        1,
-    )
-    for col, way, color in ((2, "sde", SDE_COLOR), (3, "ode", ODE_COLOR)):
-        paths = maps[f"{way}_paths"][:, :, 0].numpy()  # (seeds, times, 2)
-        for p in paths:
-            fig.add_trace(
-                go.Scatter(
-                    x=p[:, 0],
-                    y=p[:, 1],
-                    mode="lines",
-                    opacity=0.5,
-                    line=dict(width=1, color=color),
-                    showlegend=False,
-                ),
-                1,
-                col,
-            )
-        ends = np.asarray(maps[way][:, 0])
-        fig.add_trace(
-            go.Scatter(
-                x=ends[:, 0],
-                y=ends[:, 1],
-                mode="markers",
-                showlegend=False,
-                marker=dict(size=8, color=color),
-            ),
-            1,
-            col,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=[start[0]],
-                y=[start[1]],
-                mode="markers",
-                showlegend=False,
-                marker=dict(symbol="star", size=12, color="black"),
-            ),
-            1,
-            col,
-        )
-    return plots.layout(fig, height=360, width=1000, showlegend=False)
