@@ -1,6 +1,8 @@
 """The bridge figures and the three-ways explorer: they build, and they show what they say."""
 
-from genmod import figures_bridge, oned, sde, targets, three_ways, widgets_bridge
+import plotly.graph_objects as go
+
+from genmod import figures_bridge, oned, render_static, sde, targets, three_ways, widgets_bridge
 
 MIX = oned.Mixture1D([-2.0, 1.5], [0.3, 0.5], [0.3, 0.7])
 
@@ -27,8 +29,11 @@ def test_three_ways_explorer_static_form_has_every_seed():
     chain, numbers = three_ways.chain(sf, t.sample(4, seed=0), n_steps=80, step_size=0.3)
     maps = three_ways.same_start(sf, vp, n_starts=1, n_seeds=4, n_steps=40)
     box = widgets_bridge.three_ways_explorer(t, chain, numbers, maps)
-    spec = box.static_spec()
-    assert len(spec["frames"]) == 4
+    bundle = box._repr_mimebundle_()  # the kernel-free form: Play/Pause and a frame per seed
+    fig = go.Figure(bundle[render_static.PLOTLY_MIME])
+    assert [f.name for f in fig.frames] == ["0", "1", "2", "3"]
+    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["Play", "Pause"]
+    assert all(list(f.traces) == list(range(len(fig.data))) for f in fig.frames)
     # the ODE's end is the same in every frame, the SDE's is not
     box.controls["seed"].value = 3
     fig = box.figure
