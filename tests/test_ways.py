@@ -65,3 +65,9 @@ def test_verdict_table_lists_diverged_runs():
     assert [t["target"] for t in table] == ["a", "b"]
     assert table[0]["verdict"] == "draw" and table[0]["diverged"] == [("ULA", 6.9e12)]
     assert table[1]["verdict"] == "map" and table[1]["diverged"] == []
+
+
+def test_interval_is_a_t_interval_clipped_at_zero():
+    # three seeds 1, 2, 3: mean 2, sd 1, t_{0.975, 2} = 4.303 -> 2 +- 2.484, clipped at 0
+    lo, hi = ways.interval(row("GAN", [1.0, 2.0, 3.0]))
+    assert lo == 0.0 and abs(hi - (2 + 4.3027 / 3**0.5)) < 1e-3

@@ -67,7 +67,7 @@ def interval(row: dict, level: float = 0.95) -> tuple[float, float]:
     """A ``level`` t-interval for the mean quality over the row's sampling seeds.
 
     mean +- t_{(1 + level)/2, k-1} sd / sqrt(k) over the k values in ``quality_seeds``
-    (k >= 2: one seed carries no spread).
+    (k >= 2: one seed carries no spread), the lower end clipped at 0.
     """
     values = row.get("quality_seeds")
     if not values or len(values) < 2:
@@ -77,7 +77,7 @@ def interval(row: dict, level: float = 0.95) -> tuple[float, float]:
         )
     k, mean = len(values), statistics.fmean(values)
     half = stats.t.ppf((1 + level) / 2, k - 1) * statistics.stdev(values) / math.sqrt(k)
-    return mean - half, mean + half
+    return max(mean - half, 0.0), mean + half  # a ratio of distances is never negative
 
 
 def verdict(a: dict, b: dict, level: float = 0.95) -> str:
