@@ -4,6 +4,11 @@
     python benchmarks/run.py --quick    # 2 targets, 1 seed (about 8 minutes on 2 cores)
     python benchmarks/run.py --smoke    # every code path once at toy sizes (< 2 min), temp dir
 
+Each row: way ("chain" or "map") and kind ("chain", "deterministic map", "stochastic
+map") from :mod:`genmod.ways` (the one definition); quality_seeds (one ratio per
+sampling seed, for notebook 08's intervals); density_evals, grad_evals (of the target)
+and net_evals (of a learned network) apart.
+
 Prints markdown tables and writes them to benchmarks/results.md (and the sampler rows to
 benchmarks/results.json, which notebook 08 reads; everything else to results_extra.json).
 The full and quick runs record speed and quality on the machine they run on and are not part
@@ -49,6 +54,7 @@ from genmod import (  # noqa: E402
     score,
     sde,
     targets,
+    ways,
 )
 from genmod.arrays import uniform_box  # noqa: E402
 
@@ -137,6 +143,11 @@ def tune_step(t, method: str, seed: int = 0, pilot: tuple[int, int] = (200, 100)
     return best[1]
 
 
+def _way(sampler: str) -> dict:
+    way, kind, _ = ways.classify(sampler)
+    return dict(way=way, kind=kind)
+
+
 def chain_rows(t, mode: Mode) -> list[dict]:
     rows, n_steps = [], mode.chain_steps
     for method in ("rwm", "mala", "hmc", "ula"):
@@ -151,15 +162,26 @@ def chain_rows(t, mode: Mode) -> list[dict]:
             ess = diagnostics.ess(tr, burn_in=n_steps // 2).min()  # worst coordinate, all chains
             ess_s.append(float(ess) / dt)
             evals = tr.n_evals
+        # what the algorithm needs per point: RWM a density, ULA a gradient, MALA both,
+        # HMC a gradient per leapfrog step and a density per proposal
+        per_step = {"rwm": (1, 0), "mala": (1, 1), "ula": (0, 1)}
+        if method == "hmc":
+            dens, grads = mode.n * (n_steps + 1), evals
+        else:
+            dens, grads = (c * evals for c in per_step[method])
         rows.append(
             dict(
                 target=t.name,
                 sampler=method.upper(),
-                way="chain",
+                **_way(method.upper()),
                 train_s=0.0,
                 sample_s=statistics.mean(secs),
                 evals=evals,
+                density_evals=dens,
+                grad_evals=grads,
+                net_evals=0,
                 quality=statistics.mean(q),
+                quality_seeds=q,
                 ess_per_s=statistics.mean(ess_s),
                 step_size=step,
                 note=f"step {step:g}, {n_steps} steps",
@@ -184,11 +206,16 @@ def map_rows(t, mode: Mode) -> list[dict]:
             dict(
                 target=t.name,
                 sampler=name,
-                way="map",
+                **_way(name),
                 train_s=train_s,
                 sample_s=statistics.mean(secs),
                 evals=evals,
+                # a learned map evaluates its network, never the target
+                density_evals=0,
+                grad_evals=0,
+                net_evals=evals,
                 quality=statistics.mean(q),
+                quality_seeds=q,
                 ess_per_s=None,
                 note=note,
             )
@@ -201,7 +228,7 @@ def map_rows(t, mode: Mode) -> list[dict]:
         0,
         f"{mode.grid}x{mode.grid} grid of log p ({mode.grid**2:,} evaluations, once)",
     )
-    rows[-1]["evals"] = mode.grid**2
+    rows[-1].update(evals=mode.grid**2, density_evals=mode.grid**2, net_evals=0)
 
     flow, dt = _timed(lambda: flows.fit(data, progress=False, seed=0, **fit))
     add("RealNVP flow", dt, lambda s: flow.sample(N, seed=s), 1, "one pass per sample")
@@ -265,7 +292,7 @@ def mcmc_throughput(chains: int = 1000, steps: int = 1000, repeats: int = 3) -> 
 
 def quality_text(q: float) -> str:
     """Ratios above 1000 mean the sampler failed outright (e.g. ULA diverging): say so."""
-    return f"{q:.2f}" if q < 1000 else f"{q:.1e} (diverged)"
+    return f"{q:.2f}" if q <= ways.DIVERGED else f"{q:.1e} (diverged)"
 
 
 def fmt(v, spec=".2f"):
@@ -274,7 +301,7 @@ def fmt(v, spec=".2f"):
 
 def sampler_table(rows, n: int = 2000) -> str:
     lines = [
-        f"| target | sampler | way | train s | sample s ({n:,}) | evaluations ({n:,}) | "
+        f"| target | sampler | kind | train s | sample s ({n:,}) | evaluations ({n:,}) | "
         "quality (ED / floor) | ESS / s | note |",
         "|" + "---|" * 9,
     ]
@@ -282,7 +309,7 @@ def sampler_table(rows, n: int = 2000) -> str:
         cells = [
             r["target"],
             r["sampler"],
-            r["way"],
+            r["kind"],
             fmt(r["train_s"], ".1f"),
             fmt(r["sample_s"], ".3f"),
             f"{r['evals']:,}",

@@ -30,7 +30,7 @@ from genmod.nets import MLP
 from genmod.sde import EPS, SDE
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor | float], torch.Tensor]
-METHODS = ("dsm", "ladder", "ssm", "sde")
+METHODS = ("dsm", "ladder", "ssm", "esm", "sde")
 WEIGHTINGS = ("sigma2", "likelihood")
 
 
@@ -229,6 +229,22 @@ def ssm_loss(model: ScoreModel, x: torch.Tensor, g: torch.Generator) -> torch.Te
     return ((grad_sv * v).sum(1) + 0.5 * ((s * v).sum(1)) ** 2).mean()
 
 
+def esm_loss(model: ScoreModel, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Explicit score matching (Hyvarinen 2005): E [tr(grad_x s(x)) + |s(x)|^2 / 2].
+
+    The Fisher divergence (1/2) E |s - grad log p|^2 after integrating by parts: the
+    unknown grad log p is gone, but the trace of the Jacobian costs one backward pass per
+    dimension (d of them; sliced score matching replaces them by one random projection).
+    ``g`` is unused (no noise); it keeps the signature of the other losses.
+    """
+    x = x.detach().requires_grad_(True)
+    s = model(x)
+    trace = sum(
+        torch.autograd.grad(s[:, i].sum(), x, create_graph=True)[0][:, i] for i in range(x.shape[1])
+    )
+    return (trace + 0.5 * (s**2).sum(1)).mean()
+
+
 def _schedule(method, sigma, sigmas, an_sde, data):
     if method == "dsm":
         return Level(sigma)
@@ -269,7 +285,8 @@ def fit(
     method: ``"dsm"`` (one noise level ``sigma``), ``"ladder"`` (the levels ``sigmas``,
         default geometric, 10 levels from the largest pairwise distance of the data down to
         0.05), ``"sde"`` (every time of ``an_sde``; ``weighting``, ``t_power``: see
-        :func:`dsm_loss`) or ``"ssm"`` (sliced score matching on the clean data).
+        :func:`dsm_loss`), ``"ssm"`` (sliced score matching on the clean data) or
+        ``"esm"`` (explicit score matching, :func:`esm_loss`).
         None: ``"sde"`` when ``an_sde`` is given, else ``"dsm"``.
     lr, depth: None for 3e-3 and 4 hidden layers with an SDE, else 1e-2 and 3.
     base: a known score_fn the model corrects (see :class:`ScoreModel`).
@@ -287,8 +304,9 @@ def fit(
     lr = lr or (3e-3 if method == "sde" else 1e-2)
     depth = depth or (4 if method == "sde" else 3)
     model = ScoreModel(schedule, hidden, depth, seed=seed, dim=x.shape[1], base=base)
-    if method == "ssm":
-        loss = lambda batch, g: ssm_loss(model, batch, g)  # noqa: E731
+    if method in ("ssm", "esm"):
+        fn = ssm_loss if method == "ssm" else esm_loss
+        loss = lambda batch, g: fn(model, batch, g)  # noqa: E731
     else:
         loss = lambda batch, g: dsm_loss(model, batch, g, weighting, t_power)  # noqa: E731
     desc = f"score matching ({an_sde.name if method == 'sde' else method})"

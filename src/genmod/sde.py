@@ -244,9 +244,9 @@ def forward(an_sde: SDE, x0, n_steps: int = 100, seed: int | None = 0):
     return Trajectory(torch.stack(xs), ts.float(), kind="map", label=f"forward {an_sde.name} SDE")
 
 
-METHODS = ("em", "pc", "ode", "ode_adaptive")
+METHODS = ("em", "pc", "ancestral", "ode", "ode_adaptive")
 LABELS = {"em": "reverse SDE (EM)", "pc": "predictor-corrector", "ode": "PF-ODE (RK4)"}
-LABELS["ode_adaptive"] = "PF-ODE (RK45)"
+LABELS.update(ode_adaptive="PF-ODE (RK45)", ancestral="ancestral (DDPM)")
 
 
 def ode_velocity(score_fn: Callable, an_sde: SDE) -> Callable:
@@ -287,7 +287,8 @@ def sample(
     ----------
     score_fn: ``score_fn(x, t)`` with x (n, d) and t a float -> (n, d) score.
     an_sde: an :class:`SDE`.
-    method: "em", "pc", "ode" (RK4, 4 score calls per step) or "ode_adaptive" (scipy's
+    method: "em", "pc", "ancestral" (DDPM's sampler, :func:`_ancestral`), "ode" (RK4,
+        4 score calls per step) or "ode_adaptive" (scipy's
         RK45; ``n_steps`` is ignored, rtol and atol set the accuracy).
     n_steps: number of time steps; snr, n_corrector: the Langevin corrector of "pc".
     x_T: optional (n, d) start points (default: prior draws from ``seed``).
@@ -320,6 +321,8 @@ def sample(
         elif method == "ode_adaptive":
             v = ode_velocity(score_fn, an_sde)
             xs, ts, nfe = odes.rk45(v, x, an_sde.T, EPS, rtol=rtol, atol=atol)
+        elif method == "ancestral":
+            xs, ts, nfe = _ancestral(score_fn, an_sde, x, n_steps, g)
         else:
             corrector = n_corrector if method == "pc" else 0
             xs, ts, nfe = _reverse_sde(score_fn, an_sde, x, n_steps, snr, corrector, g)
@@ -350,3 +353,41 @@ def _reverse_sde(score_fn, an_sde, x, n_steps, snr, n_corrector, g):
         x = mean if last else mean + gt * abs(dt) ** 0.5 * torch.randn(x.shape, generator=g)
         xs.append(x)
     return xs, ts, nfe
+
+
+def _ancestral(score_fn, an_sde, x, n_steps, g):
+    """Ancestral sampling (Ho et al. 2020, Algorithm 2) on the grid T = t_N > ... > t_0 = EPS.
+
+    The forward step from s < t is x_t = a x_s + b z with a = alpha_t / alpha_s and
+    b^2 = sigma_t^2 - a^2 sigma_s^2 (VP: a = sqrt(1 - beta_i), b^2 = beta_i, DDPM's
+    discrete chain). Each reverse step draws x_s from the Gaussian posterior with the
+    score in place of the data: mean (x_t + b^2 s(x_t, t)) / a (with eps = -sigma_t s
+    this is DDPM's mean), variance b^2 sigma_s^2 / sigma_t^2 (DDPM's tilde beta; for VE,
+    Song & Ermon's ladder step). EM is the first-order expansion of the same step.
+    """
+    ts = torch.linspace(an_sde.T, EPS, int(n_steps) + 1, dtype=torch.float64)
+    alpha, sigma = an_sde.marginal(ts)
+    xs = [x]
+    for i in range(int(n_steps)):
+        a = float(alpha[i] / alpha[i + 1])
+        b2 = float(sigma[i] ** 2 - a**2 * sigma[i + 1] ** 2)
+        x_mean = (x + b2 * score_fn(x, float(ts[i]))) / a
+        last = i == int(n_steps) - 1  # no fresh noise at t = EPS, as in EM
+        std = (b2 * float(sigma[i + 1] ** 2 / sigma[i] ** 2)) ** 0.5
+        x = x_mean if last else x_mean + std * torch.randn(x.shape, generator=g)
+        xs.append(x)
+    return xs, ts.tolist(), int(n_steps)
+
+
+def ve_step_variances(an_sde: VE, n_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The noise each reverse step of n_steps adds: EM's g(t)^2 |dt| against the ladder's.
+
+    A ladder of noise levels sigma_i = sigma_{t_i} (notebook 05) moves between levels by
+    sigma_i^2 - sigma_{i+1}^2 = int g^2 dt over the step (exact, the ancestral sampler);
+    Euler-Maruyama freezes g at the step's start. Returns (em, ladder), (n_steps,) each:
+    the ladder is the VE SDE discretized, and the two agree as n_steps grows.
+    """
+    ts = torch.linspace(an_sde.T, EPS, check_n(n_steps, "n_steps") + 1, dtype=torch.float64)
+    em = an_sde.diffusion(ts[:-1]) ** 2 * (ts[:-1] - ts[1:])
+    sig2 = an_sde.marginal(ts)[1] ** 2
+    return em, sig2[:-1] - sig2[1:]
