@@ -165,26 +165,63 @@ class GaussianMixture(Target):
         """
         x = as_points(x)
         per_point = not (isinstance(scale, float) and isinstance(sigma, float))
-        if per_point:
-            scale = torch.as_tensor(scale, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
-            sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
-        # keep n x k work arrays near 1M entries (8 MB in float64; curve targets have 256
-        # components): larger ones fall under glibc's dynamic mmap threshold and fragment
-        # the heap; results go into preallocated tensors for the same reason
-        step = max(1, 1_000_000 // len(self.weights))
+        if not per_point:
+            return self._fixed_law(x, scale, sigma, with_score)
+        scale = torch.as_tensor(scale, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
+        sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
         logp = torch.empty(len(x), dtype=torch.float64)
         score = torch.empty(len(x), 2, dtype=torch.float64) if with_score else None
-        for i in range(0, max(len(x), 1), step):
-            rows = slice(i, i + step)
-            a, s = (scale[rows], sigma[rows]) if per_point else (scale, sigma)
+        for rows in _chunks(len(x), len(self.weights)):
+            a, s = scale[rows], sigma[rows]
             c, var, means = self._table(x[rows], a, s)
             lp = torch.logsumexp(c, dim=1)
             logp[rows] = lp
             if with_score:
                 r = torch.exp(c - lp[:, None]) / var
-                mean_term = r @ means if not per_point else (r @ means) * a
-                score[rows] = mean_term - r.sum(1, keepdim=True) * x[rows].double()
+                score[rows] = (r @ means) * a - r.sum(1, keepdim=True) * x[rows].double()
         return logp.to(x.dtype), None if score is None else score.to(x.dtype)
+
+    def _fixed_law(self, x, scale: float, sigma: float, with_score: bool):
+        """log p and score at one (scale, sigma), as one matrix product per chunk.
+
+        With var_k = scale^2 s_k^2 + sigma^2 and mu_k = scale m_k, the table is linear in
+        the features (x, |x|^2): c_k = x . mu_k / var_k - |x|^2 / (2 var_k) + b_k, with
+        b_k = log w_k - (d / 2) log(2 pi var_k) - |mu_k|^2 / (2 var_k) computed once
+        (:meth:`_linear_table`); then score = sum_k r_k mu_k / var_k - x sum_k r_k / var_k.
+        The samplers' hot path: no (n, k, d) array and a single pass over the (n, k) table.
+        """
+        weights, bias, mu_over_var, inv_var = self._linear_table(scale, sigma)
+        logp = torch.empty(len(x), dtype=torch.float64)
+        score = torch.empty(len(x), x.shape[1], dtype=torch.float64) if with_score else None
+        xd = x.double()
+        feats = torch.cat([xd, (xd * xd).sum(1, keepdim=True)], 1)  # (n, d + 1)
+        for rows in _chunks(len(x), len(self.weights)):
+            # in place on one (n, k) buffer: no new array per operation
+            e = torch.addmm(bias, feats[rows], weights)  # the table c, (n, k)
+            top = e.max(1, keepdim=True).values
+            e.sub_(top).exp_()
+            total = e.sum(1, keepdim=True)
+            logp[rows] = (top + total.log()).squeeze(1)
+            if with_score:  # r = e / total, folded into the two small products
+                mean = (e @ mu_over_var - (e @ inv_var)[:, None] * xd[rows]) / total
+                score[rows] = mean
+        return logp.to(x.dtype), None if score is None else score.to(x.dtype)
+
+    def _linear_table(self, scale: float, sigma: float):
+        """Cached (weights (d + 1, k), bias (k,), mu / var (k, d), 1 / var (k,)) of _fixed_law."""
+        key = (scale, sigma)
+        cache = self.__dict__.setdefault("_linear_cache", {})
+        if key not in cache:
+            mu = scale * self.means
+            var = scale**2 * self.stds**2 + sigma**2
+            d = mu.shape[1]
+            bias = self.weights.log() - 0.5 * d * torch.log(2 * math.pi * var)
+            bias = bias - (mu * mu).sum(1) / (2 * var)
+            weights = torch.cat([(mu / var[:, None]).T, -0.5 / var[None]], 0)
+            if len(cache) > 8:  # a noise-level slider visits many laws: keep a few
+                cache.clear()
+            cache[key] = (weights, bias, mu / var[:, None], 1.0 / var)
+        return cache[key]
 
     def component_log_probs(self, x) -> torch.Tensor:
         """log w_k + log N(x; mean_k, std_k^2 I) for each component. x: (n, 2) -> (n, k)."""
@@ -204,6 +241,16 @@ class GaussianMixture(Target):
         k = torch.multinomial(self.weights, n, replacement=True, generator=g)
         z = torch.randn(n, 2, generator=g, dtype=torch.float64)
         return self.means[k] + self.stds[k, None] * z
+
+
+def _chunks(n: int, k: int):
+    """Row slices keeping n x k work arrays near 1M entries (8 MB in float64).
+
+    Curve targets have 256 components: larger arrays fall under glibc's dynamic mmap
+    threshold and fragment the heap; results go into preallocated tensors for that reason.
+    """
+    step = max(1, 1_000_000 // k)
+    return [slice(i, i + step) for i in range(0, max(n, 1), step)]
 
 
 class CustomTarget(Target):
