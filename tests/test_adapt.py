@@ -32,7 +32,7 @@ def test_dual_averaging_is_vectorized():
 def test_initial_step_crosses_one_half():
     """Hoffman & Gelman's heuristic: halve from 1 until accept(h) = exp(-h^2) > 1/2."""
     h = adapt.initial_step(lambda s: math.exp(-s * s), step_size=16.0)
-    assert math.exp(-h * h) > 0.5 and math.exp(-(2 * h) ** 2) <= 0.5
+    assert math.exp(-h * h) > 0.5 and math.exp(-((2 * h) ** 2)) <= 0.5
 
 
 @pytest.mark.parametrize("method,goal", [("rwm", 0.35), ("mala", 0.574), ("hmc", 0.8)])

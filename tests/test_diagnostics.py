@@ -83,7 +83,14 @@ def test_summary_and_cost_on_a_real_chain():
         t, "mala", n_chains=8, n_steps=400, step_size=1.0, seed=0, x0=t.sample(8, seed=1)
     )
     s = D.summary(traj, burn_in=50)
-    assert set(s) == {"acceptance", "ess_bulk", "ess_tail", "rhat", "evals_per_ess", "divergences"} | {
+    assert set(s) == {
+        "acceptance",
+        "ess_bulk",
+        "ess_tail",
+        "rhat",
+        "evals_per_ess",
+        "divergences",
+    } | {
         "density_evals_per_ess",
         "grad_evals_per_ess",
         "seconds_per_ess",

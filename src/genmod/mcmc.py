@@ -81,7 +81,7 @@ def _hmc(x, logp, grad, fn, step_size, opts, g):
 
 
 def _nuts(x, logp, grad, fn, step_size, opts, g):
-    step, rec = nuts.step(x, logp, grad, fn, step_size, opts["max_depth"], g)
+    step, rec = nuts.step(x, logp, grad, fn, step_size, opts["max_depth"], g, opts["record_chain"])
     n_lf = int(rec["n_leapfrog"].sum())
     return step, rec, (n_lf, n_lf)
 
@@ -127,6 +127,12 @@ def _check(method, n_chains, n_steps, step_size, warmup, options):
         opts["store_paths"] = bool(options.get("store_paths", True))
     if method == "nuts":
         opts["max_depth"] = _positive_int("max_depth", options.get("max_depth", nuts.MAX_DEPTH))
+        chain = options.get("record_chain", 0)
+        if chain is not None and not (isinstance(chain, int) and 0 <= chain < n_chains):
+            raise ValueError(
+                f"record_chain must be None or a chain index < {n_chains}, got {chain!r}"
+            )
+        opts["record_chain"] = chain
     return n_chains, n_steps, step_size, int(warmup), opts
 
 
