@@ -183,8 +183,8 @@ def start(target, x0, n_chains: int, g: torch.Generator) -> torch.Tensor:
     d = x0.shape[-1] if x0.ndim else 0
     if x0.ndim == 1:
         x0 = x0.expand(n_chains, d)
-    if x0.ndim != 2 or x0.shape[0] != n_chains or (target is not None and d != _dim(target)):
-        want = _dim(target) if target is not None else "d"
+    if x0.ndim != 2 or x0.shape[0] != n_chains or (target is not None and d != dim_of(target)):
+        want = dim_of(target) if target is not None else "d"
         raise ValueError(
             f"x0 must have shape ({n_chains}, {want}) or ({want},), got {tuple(x0.shape)}"
         )
@@ -193,6 +193,6 @@ def start(target, x0, n_chains: int, g: torch.Generator) -> torch.Tensor:
     return x0.clone()
 
 
-def _dim(target) -> int:
+def dim_of(target) -> int:
     """The target's dimension: its ``dim`` if it has one, else the number of bounds."""
     return int(getattr(target, "dim", len(target.bounds)))

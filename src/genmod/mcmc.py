@@ -34,6 +34,7 @@ from genmod.densities import Target
 from genmod.kernels import (  # noqa: F401  (re-exported: mcmc.mala_step etc.)
     MAX_ENERGY_ERROR,
     Step,
+    dim_of,
     hmc_step,
     leapfrog,
     mala_step,
@@ -222,7 +223,8 @@ def sample(
             target, n, n_steps, step_size, seed, x0, warmup, target_accept, score, **opts
         )
     auto = step_size == "auto"
-    accept_goal = adapt.target_accept(method, _dim(target, x0), target_accept) if auto else None
+    dim = dim_of(target) if target is not None else int(torch.as_tensor(x0).shape[-1])
+    accept_goal = adapt.target_accept(method, dim, target_accept) if auto else None
     if target_accept is not None and not auto:
         adapt.target_accept(method, 2, target_accept)  # still checked
     fn = _potential(target, score, method)
@@ -251,12 +253,6 @@ def sample(
             "n_leapfrog", opts.get("max_depth")
         )
     return run.trajectory(method, warmup, costs, extras, time.perf_counter() - clock)
-
-
-def _dim(target, x0) -> int:
-    if target is not None:
-        return int(getattr(target, "dim", len(target.bounds)))
-    return int(torch.as_tensor(x0).shape[-1])
 
 
 class _Run:

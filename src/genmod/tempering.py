@@ -27,7 +27,7 @@ import torch
 
 from genmod import adapt
 from genmod.arrays import generator
-from genmod.kernels import mala_step, start
+from genmod.kernels import dim_of, mala_step, start
 from genmod.potentials import potential
 from genmod.trajectory import Trajectory
 
@@ -140,7 +140,7 @@ def sample(
     temps = _temperatures(n_temperatures, temperatures, max_temperature)
     k, n = len(temps), n_chains
     betas = 1.0 / temps
-    goal = adapt.target_accept("pt", len(target.bounds), target_accept)
+    goal = adapt.target_accept("pt", dim_of(target), target_accept)
     fn = potential(target, score=score)
     g = generator(seed)
     x = torch.stack([start(target, x0, n, g) for _ in range(k)])  # (K, n, d)
