@@ -182,33 +182,35 @@ class GaussianMixture(Target):
         return logp.to(x.dtype), None if score is None else score.to(x.dtype)
 
     def _fixed_law(self, x, scale: float, sigma: float, with_score: bool):
-        """log p and score at one (scale, sigma), as one matrix product per chunk.
+        """log p and score at one (scale, sigma): two matrix products per chunk.
 
         With var_k = scale^2 s_k^2 + sigma^2 and mu_k = scale m_k, the table is linear in
         the features (x, |x|^2): c_k = x . mu_k / var_k - |x|^2 / (2 var_k) + b_k, with
         b_k = log w_k - (d / 2) log(2 pi var_k) - |mu_k|^2 / (2 var_k) computed once
-        (:meth:`_linear_table`); then score = sum_k r_k mu_k / var_k - x sum_k r_k / var_k.
-        The samplers' hot path: no (n, k, d) array and a single pass over the (n, k) table.
+        (:meth:`_linear_table`). With e_k = exp(c_k - max c), one product e @ [mu / var,
+        1 / var, 1] gives S1 = sum e_k mu_k / var_k, S0 = sum e_k / var_k and W = sum e_k:
+        log p = max c + log W and score = (S1 - S0 x) / W.
+        The samplers' hot path: no (n, k, d) array and few passes over the (n, k) table.
         """
-        weights, bias, mu_over_var, inv_var = self._linear_table(scale, sigma)
+        weights, bias, sums = self._linear_table(scale, sigma)
+        d = x.shape[1]
         logp = torch.empty(len(x), dtype=torch.float64)
-        score = torch.empty(len(x), x.shape[1], dtype=torch.float64) if with_score else None
+        score = torch.empty(len(x), d, dtype=torch.float64) if with_score else None
         xd = x.double()
         feats = torch.cat([xd, (xd * xd).sum(1, keepdim=True)], 1)  # (n, d + 1)
         for rows in _chunks(len(x), len(self.weights)):
             # in place on one (n, k) buffer: no new array per operation
             e = torch.addmm(bias, feats[rows], weights)  # the table c, (n, k)
             top = e.max(1, keepdim=True).values
-            e.sub_(top).exp_()
-            total = e.sum(1, keepdim=True)
+            out = e.sub_(top).exp_() @ sums  # (n, d + 2): S1, S0, W
+            total = out[:, d + 1 :]
             logp[rows] = (top + total.log()).squeeze(1)
-            if with_score:  # r = e / total, folded into the two small products
-                mean = (e @ mu_over_var - (e @ inv_var)[:, None] * xd[rows]) / total
-                score[rows] = mean
+            if with_score:
+                score[rows] = (out[:, :d] - out[:, d : d + 1] * xd[rows]) / total
         return logp.to(x.dtype), None if score is None else score.to(x.dtype)
 
     def _linear_table(self, scale: float, sigma: float):
-        """Cached (weights (d + 1, k), bias (k,), mu / var (k, d), 1 / var (k,)) of _fixed_law."""
+        """Cached (weights (d + 1, k), bias (k,), sums (k, d + 2)) of :meth:`_fixed_law`."""
         key = (scale, sigma)
         cache = self.__dict__.setdefault("_linear_cache", {})
         if key not in cache:
@@ -218,9 +220,12 @@ class GaussianMixture(Target):
             bias = self.weights.log() - 0.5 * d * torch.log(2 * math.pi * var)
             bias = bias - (mu * mu).sum(1) / (2 * var)
             weights = torch.cat([(mu / var[:, None]).T, -0.5 / var[None]], 0)
+            sums = torch.cat(
+                [mu / var[:, None], 1 / var[:, None], torch.ones_like(var)[:, None]], 1
+            )
             if len(cache) > 8:  # a noise-level slider visits many laws: keep a few
                 cache.clear()
-            cache[key] = (weights, bias, mu / var[:, None], 1.0 / var)
+            cache[key] = (weights, bias, sums)
         return cache[key]
 
     def component_log_probs(self, x) -> torch.Tensor:
