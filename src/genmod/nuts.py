@@ -42,21 +42,27 @@ def _joined_ok(rho_a, rho_b, a_first, a_last, b_first, b_last):
 
 
 class _Subtree:
-    """A subtree of 2^j leapfrog steps from one end of the trajectory, for m chains."""
+    """A subtree of 2^j leapfrog steps from one end of the trajectory, for m chains.
+
+    Each step stores its state and log weight; :meth:`finish` then draws the subtree's
+    state (Gumbel-max over the log weights: state i with probability w_i / sum w, the
+    multinomial choice Stan makes by merging halves) and sums the acceptance statistic.
+    """
 
     def __init__(self, x, p, grad, h, h0, size: int, g: torch.Generator):
         m, d = x.shape
         self.x, self.p, self.grad, self.logp = x, p, grad, None
-        self.h, self.h0 = h, h0
-        self.log_u = torch.rand((size, m), generator=g, dtype=x.dtype).log()
+        self.h, self.h0, self.size = h, h0, size
+        self.u = torch.rand((size, m), generator=g, dtype=x.dtype)  # for the multinomial draw
+        self.xs = x.new_empty((size, m, d))
+        self.grads = x.new_empty((size, m, d))
+        self.logps = x.new_empty((size, m))
+        self.log_ws = x.new_full((size, m), -torch.inf)
         self.ps = x.new_empty((size, m, d))  # momenta in the order travelled
         self.prefix = x.new_zeros((size + 1, m, d))  # prefix[i] = ps[:i].sum(0)
         self.valid = torch.ones(m, dtype=torch.bool)
         self.divergent = torch.zeros(m, dtype=torch.bool)
         self.n_used = torch.zeros(m, dtype=torch.long)
-        self.sum_acc = x.new_zeros(m)
-        self.log_w = x.new_full((m,), -torch.inf)
-        self.pick = [x, h0, grad]  # placeholder log p: replaced at the first valid state
 
     def advance(self, fn: Potential, i: int) -> None:
         """Leapfrog step i (0-based) of the subtree, its weight, its checks."""
@@ -65,24 +71,32 @@ class _Subtree:
         x = self.x + h * p
         logp, grad = fn(x)
         p = p + 0.5 * h * grad
-        # log weight H0 - H; NaN (a diverged state) -> -inf
-        log_w = torch.nan_to_num(logp - 0.5 * (p * p).sum(-1) + self.h0, nan=-torch.inf)
+        # log weight H0 - H; NaN or +inf (a diverged state) -> -inf
+        log_w = torch.nan_to_num(
+            logp - 0.5 * (p * p).sum(-1) + self.h0, nan=-torch.inf, posinf=-torch.inf
+        )
         live = self.valid
         self.n_used += live
-        self.sum_acc += torch.where(live, log_w.clamp(max=0).exp(), 0.0)
-        div = live & ~(log_w > -MAX_ENERGY_ERROR)  # also catches inf and NaN
+        div = live & ~(log_w > -MAX_ENERGY_ERROR)  # also catches -inf
         self.divergent |= div
         self.valid = live & ~div
-        # multinomial pick within the subtree, streaming: take state i w.p. w_i / W_{0..i}
-        total = torch.logaddexp(self.log_w, log_w)
-        take = self.valid & (self.log_u[i] < log_w - total)
-        self.log_w = torch.where(self.valid, total, self.log_w)
-        for k, new in enumerate((x, logp, grad)):
-            self.pick[k] = torch.where(take if new.ndim == 1 else take[:, None], new, self.pick[k])
         self.x, self.p, self.grad, self.logp = x, p, grad, logp
-        self.ps[i] = p
+        self.xs[i], self.grads[i], self.logps[i], self.log_ws[i], self.ps[i] = (
+            x, grad, logp, log_w, p
+        )  # fmt: skip
         torch.add(self.prefix[i], p, out=self.prefix[i + 1])
         self._check_blocks(i + 1)
+
+    def finish(self) -> None:
+        """The subtree's drawn state, total log weight and acceptance statistic sum."""
+        steps = torch.arange(self.size)[:, None]
+        used = steps < self.n_used[None]  # (size, m): the steps each chain really took
+        log_w = torch.where(used, self.log_ws, -torch.inf)
+        self.sum_acc = torch.where(used, log_w.clamp(max=0).exp(), 0.0).sum(0)
+        self.log_w = torch.logsumexp(log_w, 0)
+        k = (log_w - torch.log(-torch.log(self.u))).argmax(0)  # Gumbel-max
+        cols = torch.arange(len(k))
+        self.pick = [self.xs[k, cols], self.logps[k, cols], self.grads[k, cols]]
 
     def _check_blocks(self, c: int) -> None:
         """Every block [c - 2^l, c) completed by state c - 1 gets its U-turn checks."""
@@ -128,6 +142,7 @@ class _Tree:
             if not sub.valid.any():
                 break
         rec.direction(row, v)
+        sub.finish()
         self._merge(idx, fwd, sub, g)
         return True
 
