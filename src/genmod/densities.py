@@ -199,26 +199,68 @@ class GaussianMixture(Target):
         """
         x = as_points(x, dim=self.dim)
         per_point = not (isinstance(scale, float) and isinstance(sigma, float))
-        if per_point:
-            scale = torch.as_tensor(scale, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
-            sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
-        # keep n x k work arrays near 1M entries (8 MB in float64; curve targets have 256
-        # components): larger ones fall under glibc's dynamic mmap threshold and fragment
-        # the heap; results go into preallocated tensors for the same reason
-        step = max(1, 1_000_000 // len(self.weights))
+        if not per_point:
+            return self._fixed_law(x, scale, sigma, with_score)
+        scale = torch.as_tensor(scale, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
+        sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
         logp = torch.empty(len(x), dtype=torch.float64)
         score = torch.empty(len(x), self.dim, dtype=torch.float64) if with_score else None
-        for i in range(0, max(len(x), 1), step):
-            rows = slice(i, i + step)
-            a, s = (scale[rows], sigma[rows]) if per_point else (scale, sigma)
+        for rows in _chunks(len(x), len(self.weights)):
+            a, s = scale[rows], sigma[rows]
             c, var, means = self._table(x[rows], a, s)
             lp = torch.logsumexp(c, dim=1)
             logp[rows] = lp
             if with_score:
                 r = torch.exp(c - lp[:, None]) / var
-                mean_term = r @ means if not per_point else (r @ means) * a
-                score[rows] = mean_term - r.sum(1, keepdim=True) * x[rows].double()
+                score[rows] = (r @ means) * a - r.sum(1, keepdim=True) * x[rows].double()
         return logp.to(x.dtype), None if score is None else score.to(x.dtype)
+
+    def _fixed_law(self, x, scale: float, sigma: float, with_score: bool):
+        """log p and score at one (scale, sigma): two matrix products per chunk.
+
+        With var_k = scale^2 s_k^2 + sigma^2 and mu_k = scale m_k, the table is linear in
+        the features (x, |x|^2): c_k = x . mu_k / var_k - |x|^2 / (2 var_k) + b_k, with
+        b_k = log w_k - (d / 2) log(2 pi var_k) - |mu_k|^2 / (2 var_k) computed once
+        (:meth:`_linear_table`). With e_k = exp(c_k - max c), one product e @ [mu / var,
+        1 / var, 1] gives S1 = sum e_k mu_k / var_k, S0 = sum e_k / var_k and W = sum e_k:
+        log p = max c + log W and score = (S1 - S0 x) / W.
+        The samplers' hot path: no (n, k, d) array and few passes over the (n, k) table.
+        """
+        weights, bias, sums = self._linear_table(scale, sigma)
+        d = x.shape[1]
+        logp = torch.empty(len(x), dtype=torch.float64)
+        score = torch.empty(len(x), d, dtype=torch.float64) if with_score else None
+        xd = x.double()
+        feats = torch.cat([xd, (xd * xd).sum(1, keepdim=True)], 1)  # (n, d + 1)
+        for rows in _chunks(len(x), len(self.weights)):
+            # in place on one (n, k) buffer: no new array per operation
+            e = torch.addmm(bias, feats[rows], weights)  # the table c, (n, k)
+            top = e.max(1, keepdim=True).values
+            out = e.sub_(top).exp_() @ sums  # (n, d + 2): S1, S0, W
+            total = out[:, d + 1 :]
+            logp[rows] = (top + total.log()).squeeze(1)
+            if with_score:
+                score[rows] = (out[:, :d] - out[:, d : d + 1] * xd[rows]) / total
+        return logp.to(x.dtype), None if score is None else score.to(x.dtype)
+
+    def _linear_table(self, scale: float, sigma: float):
+        """Cached (weights (d + 1, k), bias (k,), sums (k, d + 2)) of :meth:`_fixed_law`."""
+        key = (scale, sigma)
+        cache = self.__dict__.setdefault("_linear_cache", {})
+        if key not in cache:
+            mu = scale * self.means
+            var = scale**2 * self.stds**2 + sigma**2
+            d = mu.shape[1]
+            bias = self.weights.log() - 0.5 * d * torch.log(2 * math.pi * var)
+            bias = bias - (mu * mu).sum(1) / (2 * var)
+            weights = torch.cat([(mu / var[:, None]).T, -0.5 / var[None]], 0)
+            sums = torch.cat(
+                [mu / var[:, None], 1 / var[:, None], torch.ones_like(var)[:, None]], 1
+            )
+            if len(cache) > 8:  # a noise-level slider visits many laws: keep a few
+                cache.clear()
+            cache[key] = (weights, bias, sums)
+        return cache[key]
 
     def component_log_probs(self, x) -> torch.Tensor:
         """log w_k + log N(x; mean_k, std_k^2 I) for each component. x: (n, d) -> (n, k)."""
@@ -238,6 +280,16 @@ class GaussianMixture(Target):
         k = torch.multinomial(self.weights, n, replacement=True, generator=g)
         z = torch.randn(n, self.dim, generator=g, dtype=torch.float64)
         return self.means[k] + self.stds[k, None] * z
+
+
+def _chunks(n: int, k: int):
+    """Row slices keeping n x k work arrays near 1M entries (8 MB in float64).
+
+    Curve targets have 256 components: larger arrays fall under glibc's dynamic mmap
+    threshold and fragment the heap; results go into preallocated tensors for that reason.
+    """
+    step = max(1, 1_000_000 // k)
+    return [slice(i, i + step) for i in range(0, max(n, 1), step)]
 
 
 class CustomTarget(Target):

@@ -2,8 +2,9 @@
 
 A *potential* maps x (n, d) to (log p(x) (n,) or None, score (n, d) or None).
 Gradient samplers need both at every proposal; computing them in one pass (one
-autograd pass, or one table of mixture components:
-:meth:`~genmod.densities.GaussianMixture.log_prob_and_score`) halves their cost.
+autograd pass, or a target's own ``log_prob_and_score``: one table of mixture components,
+:meth:`~genmod.densities.GaussianMixture.log_prob_and_score`, or the banana's closed form)
+halves their cost.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 
 import torch
 
-from genmod.densities import GaussianMixture, Target
+from genmod.densities import Target
 
 Potential = Callable[[torch.Tensor], tuple[torch.Tensor | None, torch.Tensor | None]]
 
@@ -29,14 +30,12 @@ def potential(target: Target | None, score=None, need_grad: bool = True) -> Pote
     user = None if score is None else (lambda x: _checked(score(x), x))
     if target is None:
         return lambda x: (None, user(x))
-    if isinstance(target, GaussianMixture) and type(target).score is GaussianMixture.score:
-        if not need_grad or user is not None:
-            return lambda x: (target.log_prob_and_score(x, with_score=False)[0], user and user(x))
-        return target.log_prob_and_score
     if not need_grad:
         return lambda x: (target.log_prob(x).detach(), None)
     if user is not None:
         return lambda x: (target.log_prob(x).detach(), user(x))
+    if hasattr(target, "log_prob_and_score"):  # both in one closed-form pass (mixtures, banana)
+        return target.log_prob_and_score
     if type(target).score is not Target.score:  # closed form score
         return lambda x: (target.log_prob(x), target.score(x))
 

@@ -27,6 +27,9 @@ class Trajectory:
     accepted: optional (n_times - 1, n_particles) bool accept flags.
     n_evals: cost: target or model evaluations used to make the whole trajectory.
     extras: anything sampler-specific (leapfrog paths, gradients, sigmas, ...).
+    warmup: chains only: the number of warm-up steps W (step-size adaptation or burn-in);
+        xs[0] is the start and xs[1..W] the warm-up draws, which diagnostics leave out
+        by default (:func:`genmod.diagnostics.draws`).
     """
 
     xs: torch.Tensor
@@ -37,6 +40,7 @@ class Trajectory:
     accepted: torch.Tensor | None = None
     n_evals: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
+    warmup: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in ("chain", "map"):
@@ -46,6 +50,11 @@ class Trajectory:
             raise ValueError(f"xs must have shape (n_times, n_particles, d), got {tuple(xs.shape)}")
         self.xs = xs
         n_times = xs.shape[0]
+        if isinstance(self.warmup, bool) or int(self.warmup) != self.warmup:
+            raise ValueError(f"warmup must be an integer, got {self.warmup!r}")
+        if not 0 <= self.warmup < max(n_times, 1):
+            raise ValueError(f"warmup must be in [0, {n_times - 1}], got {self.warmup}")
+        self.warmup = int(self.warmup)
         if self.times is None:
             self.times = torch.arange(n_times)
         self.times = torch.as_tensor(self.times)
@@ -83,10 +92,13 @@ class Trajectory:
         return self.xs[max(0, min(int(k), self.n_times - 1))]
 
     def acceptance_rate(self) -> float | None:
-        """Fraction of accepted proposals over all steps and chains (None for maps)."""
+        """Fraction of accepted proposals over the steps after the warm-up, all chains.
+
+        None for maps.
+        """
         if self.accepted is None:
             return None
-        return float(self.accepted.float().mean())
+        return float(self.accepted[self.warmup :].float().mean())
 
     def thin(self, every: int) -> Trajectory:
         """Every ``every``-th time (the last one always kept), for light animations.
@@ -106,4 +118,6 @@ class Trajectory:
             self.label,
             n_evals=self.n_evals,
             extras=dict(self.extras),
+            # positions 0..W are the start and the warm-up: keep the count of those kept
+            warmup=sum(i <= self.warmup for i in idx) - 1,
         )
