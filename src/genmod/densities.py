@@ -219,32 +219,42 @@ class GaussianMixture(Target):
         """log p and score at one (scale, sigma): two matrix products per chunk.
 
         With var_k = scale^2 s_k^2 + sigma^2 and mu_k = scale m_k, the table is linear in
-        the features (x, |x|^2): c_k = x . mu_k / var_k - |x|^2 / (2 var_k) + b_k, with
+        the features (x, |x|^2, 1): c_k = x . mu_k / var_k - |x|^2 / (2 var_k) + b_k, with
         b_k = log w_k - (d / 2) log(2 pi var_k) - |mu_k|^2 / (2 var_k) computed once
-        (:meth:`_linear_table`). With e_k = exp(c_k - max c), one product e @ [mu / var,
-        1 / var, 1] gives S1 = sum e_k mu_k / var_k, S0 = sum e_k / var_k and W = sum e_k:
-        log p = max c + log W and score = (S1 - S0 x) / W.
-        The samplers' hot path: no (n, k, d) array and few passes over the (n, k) table.
+        (:meth:`_linear_table`). Every c_k is at most U = max_k (log w_k - (d / 2) log(2 pi
+        var_k)) (the peak of the highest component), so e_k = exp(c_k - U) never overflows;
+        U rides in the bias, and one product e @ [mu / var, 1 / var, 1] gives
+        S1 = sum e_k mu_k / var_k, S0 = sum e_k / var_k and W = sum e_k:
+        log p = U + log W and score = (S1 - S0 x) / W.
+        Rows far from every mode (W below ``_TINY``: the largest e_k near underflow) are
+        redone with the shift max_k c_k, so no row loses precision.
+        The samplers' hot path: no (n, k, d) array and three passes over the (n, k) table.
         """
-        weights, bias, sums = self._linear_table(scale, sigma)
+        weights, sums, top = self._linear_table(scale, sigma)
         d = x.shape[1]
         logp = torch.empty(len(x), dtype=torch.float64)
         score = torch.empty(len(x), d, dtype=torch.float64) if with_score else None
         xd = x.double()
-        feats = torch.cat([xd, (xd * xd).sum(1, keepdim=True)], 1)  # (n, d + 1)
+        ones = torch.ones(len(x), 1, dtype=torch.float64)
+        feats = torch.cat([xd, (xd * xd).sum(1, keepdim=True), ones], 1)  # (n, d + 2)
         for rows in _chunks(len(x), len(self.weights)):
-            # in place on one (n, k) buffer: no new array per operation
-            e = torch.addmm(bias, feats[rows], weights)  # the table c, (n, k)
-            top = e.max(1, keepdim=True).values
-            out = e.sub_(top).exp_() @ sums  # (n, d + 2): S1, S0, W
+            out = (feats[rows] @ weights).exp_() @ sums  # (n, d + 2): S1, S0, W
             total = out[:, d + 1 :]
-            logp[rows] = (top + total.log()).squeeze(1)
+            far = ~((total > _TINY) & (total < math.inf)).squeeze(1)
+            if far.any():  # rare: these rows again, shifted by their own max_k c_k - U
+                e = feats[rows][far] @ weights
+                shift = e.amax(1, keepdim=True)
+                out[far] = e.sub_(shift).exp_() @ sums
+                lift = torch.zeros_like(total).index_put_((far,), shift)
+                logp[rows] = (top + lift + total.log()).squeeze(1)
+            else:
+                logp[rows] = (top + total.log()).squeeze(1)
             if with_score:
                 score[rows] = (out[:, :d] - out[:, d : d + 1] * xd[rows]) / total
         return logp.to(x.dtype), None if score is None else score.to(x.dtype)
 
     def _linear_table(self, scale: float, sigma: float):
-        """Cached (weights (d + 1, k), bias (k,), sums (k, d + 2)) of :meth:`_fixed_law`."""
+        """Cached (weights (d + 2, k), sums (k, d + 2), U) of :meth:`_fixed_law`."""
         key = (scale, sigma)
         cache = self.__dict__.setdefault("_linear_cache", {})
         if key not in cache:
@@ -252,14 +262,15 @@ class GaussianMixture(Target):
             var = scale**2 * self.stds**2 + sigma**2
             d = mu.shape[1]
             bias = self.weights.log() - 0.5 * d * torch.log(2 * math.pi * var)
-            bias = bias - (mu * mu).sum(1) / (2 * var)
-            weights = torch.cat([(mu / var[:, None]).T, -0.5 / var[None]], 0)
+            top = bias.max()  # U: no c_k exceeds it
+            bias = bias - (mu * mu).sum(1) / (2 * var) - top
+            weights = torch.cat([(mu / var[:, None]).T, -0.5 / var[None], bias[None]], 0)
             sums = torch.cat(
                 [mu / var[:, None], 1 / var[:, None], torch.ones_like(var)[:, None]], 1
             )
             if len(cache) > 8:  # a noise-level slider visits many laws: keep a few
                 cache.clear()
-            cache[key] = (weights, bias, sums)
+            cache[key] = (weights, sums, float(top))
         return cache[key]
 
     def component_log_probs(self, x) -> torch.Tensor:
@@ -280,6 +291,11 @@ class GaussianMixture(Target):
         k = torch.multinomial(self.weights, n, replacement=True, generator=g)
         z = torch.randn(n, self.dim, generator=g, dtype=torch.float64)
         return self.means[k] + self.stds[k, None] * z
+
+
+#: Below this W (the largest e_k under about exp(-575)) a row of the mixture's fast path is
+#: recomputed with its own max shift: every e_k that counts stays a normal float64.
+_TINY = 1e-250
 
 
 def _chunks(n: int, k: int):

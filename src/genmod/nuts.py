@@ -52,7 +52,7 @@ class _Subtree:
     def __init__(self, x, p, grad, h, h0, size: int, g: torch.Generator):
         m, d = x.shape
         self.x, self.p, self.grad, self.logp = x, p, grad, None
-        self.h, self.h0, self.size = h, h0, size
+        self.h, self.half, self.h0, self.size = h, 0.5 * h, h0, size
         self.u = torch.rand((size, m), generator=g, dtype=x.dtype)  # for the multinomial draw
         self.xs = x.new_empty((size, m, d))
         self.grads = x.new_empty((size, m, d))
@@ -66,20 +66,18 @@ class _Subtree:
 
     def advance(self, fn: Potential, i: int) -> None:
         """Leapfrog step i (0-based) of the subtree, its weight, its checks."""
-        h = self.h
-        p = self.p + 0.5 * h * self.grad
-        x = self.x + h * p
+        p = torch.addcmul(self.p, self.half, self.grad)
+        x = torch.addcmul(self.x, self.h, p)
         logp, grad = fn(x)
-        p = p + 0.5 * h * grad
+        p = torch.addcmul(p, self.half, grad)
         # log weight H0 - H; NaN or +inf (a diverged state) -> -inf
         log_w = torch.nan_to_num(
             logp - 0.5 * (p * p).sum(-1) + self.h0, nan=-torch.inf, posinf=-torch.inf
         )
         live = self.valid
         self.n_used += live
-        div = live & ~(log_w > -MAX_ENERGY_ERROR)  # also catches -inf
-        self.divergent |= div
-        self.valid = live & ~div
+        self.valid = live & (log_w > -MAX_ENERGY_ERROR)  # also catches -inf and NaN
+        self.divergent |= live ^ self.valid  # was running, now diverged
         self.x, self.p, self.grad, self.logp = x, p, grad, logp
         self.xs[i], self.grads[i], self.logps[i], self.log_ws[i], self.ps[i] = (
             x, grad, logp, log_w, p
@@ -100,7 +98,12 @@ class _Subtree:
 
     def _check_blocks(self, c: int) -> None:
         """Every block [c - 2^l, c) completed by state c - 1 gets its U-turn checks."""
-        size, pre, ps = 2, self.prefix, self.ps
+        if c % 2:
+            return
+        # the block of 2 states: A + B, A + B's first and B + A's last are one sum
+        pair = self.ps[c - 2 : c]
+        self.valid &= (((pair[0] + pair[1]) * pair).sum(-1) > 0).all(0)
+        size, pre, ps = 4, self.prefix, self.ps
         while c % size == 0:
             a, mid = c - size, c - size // 2
             ok = _joined_ok(
