@@ -223,38 +223,55 @@ class GaussianMixture(Target):
         b_k = log w_k - (d / 2) log(2 pi var_k) - |mu_k|^2 / (2 var_k) computed once
         (:meth:`_linear_table`). Every c_k is at most U = max_k (log w_k - (d / 2) log(2 pi
         var_k)) (the peak of the highest component), so e_k = exp(c_k - U) never overflows;
-        U rides in the bias, and one product e @ [mu / var, 1 / var, 1] gives
+        U rides in the bias, and one product [mu / var, 1 / var, 1]^T e gives
         S1 = sum e_k mu_k / var_k, S0 = sum e_k / var_k and W = sum e_k:
         log p = U + log W and score = (S1 - S0 x) / W.
-        Rows far from every mode (W below ``_TINY``: the largest e_k near underflow) are
-        redone with the shift max_k c_k, so no row loses precision.
-        The samplers' hot path: no (n, k, d) array and three passes over the (n, k) table.
+        Points far from every mode (W below ``_TINY``: the largest e_k near underflow) are
+        redone with their own shift max_k c_k, so none loses precision.
+        The samplers' hot path: no (n, k, d) array, three passes over the table, which is
+        laid out (k, n) (the faster orientation of both products here).
         """
         weights, sums, top = self._linear_table(scale, sigma)
-        d = x.shape[1]
-        logp = torch.empty(len(x), dtype=torch.float64)
-        score = torch.empty(len(x), d, dtype=torch.float64) if with_score else None
-        xd = x.double()
-        ones = torch.ones(len(x), 1, dtype=torch.float64)
-        feats = torch.cat([xd, (xd * xd).sum(1, keepdim=True), ones], 1)  # (n, d + 2)
-        for rows in _chunks(len(x), len(self.weights)):
-            out = (feats[rows] @ weights).exp_() @ sums  # (n, d + 2): S1, S0, W
-            total = out[:, d + 1 :]
-            far = ~((total > _TINY) & (total < math.inf)).squeeze(1)
-            if far.any():  # rare: these rows again, shifted by their own max_k c_k - U
-                e = feats[rows][far] @ weights
-                shift = e.amax(1, keepdim=True)
-                out[far] = e.sub_(shift).exp_() @ sums
-                lift = torch.zeros_like(total).index_put_((far,), shift)
-                logp[rows] = (top + lift + total.log()).squeeze(1)
-            else:
-                logp[rows] = (top + total.log()).squeeze(1)
+        d, n = x.shape[1], len(x)
+        xt = x.double().T  # (d, n)
+        feats = torch.cat([xt, (xt * xt).sum(0, keepdim=True), xt.new_ones(1, n)])  # (d + 2, n)
+        chunks = _chunks(n, len(self.weights))
+        if len(chunks) == 1:  # the samplers' case: no copies into preallocated outputs
+            return self._fixed_chunk(x.dtype, xt, feats, weights, sums, top, with_score)
+        logp = torch.empty(n, dtype=x.dtype)
+        score = torch.empty(n, d, dtype=x.dtype) if with_score else None
+        for cols in chunks:
+            lp, sc = self._fixed_chunk(
+                x.dtype, xt[:, cols], feats[:, cols], weights, sums, top, with_score
+            )
+            logp[cols] = lp
             if with_score:
-                score[rows] = (out[:, :d] - out[:, d : d + 1] * xd[rows]) / total
-        return logp.to(x.dtype), None if score is None else score.to(x.dtype)
+                score[cols] = sc
+        return logp, score
+
+    @staticmethod
+    def _fixed_chunk(dtype, xt, feats, weights, sums, top, with_score):
+        """:meth:`_fixed_law` on points xt (d, n) with features (d + 2, n)."""
+        d = xt.shape[0]
+        out = sums @ (weights @ feats).exp_()  # (d + 2, n): S1, S0, W
+        total = out[d + 1]
+        # W is never +inf (each e_k <= 1, about); NaN (a non-finite point) is redone too
+        far = ~(total > _TINY)
+        if far.any():  # rare: these points again, shifted by their own max_k c_k - U
+            e = weights @ feats[:, far]
+            shift = e.amax(0)
+            out[:, far] = sums @ e.sub_(shift).exp_()
+            logp = top + torch.zeros_like(total).index_put_((far,), shift) + total.log()
+        else:
+            logp = top + total.log()
+        if not with_score:
+            return logp.to(dtype), None
+        score = (out[:d] - out[d] * xt) / total  # (d, n)
+        score = score.T.to(dtype, memory_format=torch.contiguous_format)  # (n, d)
+        return logp.to(dtype), score.contiguous()  # (same dtype: .to keeps the layout)
 
     def _linear_table(self, scale: float, sigma: float):
-        """Cached (weights (d + 2, k), sums (k, d + 2), U) of :meth:`_fixed_law`."""
+        """Cached (weights (k, d + 2), sums (d + 2, k), U) of :meth:`_fixed_law`."""
         key = (scale, sigma)
         cache = self.__dict__.setdefault("_linear_cache", {})
         if key not in cache:
@@ -264,13 +281,11 @@ class GaussianMixture(Target):
             bias = self.weights.log() - 0.5 * d * torch.log(2 * math.pi * var)
             top = bias.max()  # U: no c_k exceeds it
             bias = bias - (mu * mu).sum(1) / (2 * var) - top
-            weights = torch.cat([(mu / var[:, None]).T, -0.5 / var[None], bias[None]], 0)
-            sums = torch.cat(
-                [mu / var[:, None], 1 / var[:, None], torch.ones_like(var)[:, None]], 1
-            )
+            weights = torch.cat([mu / var[:, None], -0.5 / var[:, None], bias[:, None]], 1)
+            sums = torch.cat([(mu / var[:, None]).T, 1 / var[None], torch.ones_like(var)[None]])
             if len(cache) > 8:  # a noise-level slider visits many laws: keep a few
                 cache.clear()
-            cache[key] = (weights, sums, float(top))
+            cache[key] = (weights.contiguous(), sums.contiguous(), float(top))
         return cache[key]
 
     def component_log_probs(self, x) -> torch.Tensor:
