@@ -83,7 +83,7 @@ class _Subtree:
         self.valid = live & (log_w > -MAX_ENERGY_ERROR)  # also catches -inf and NaN
         self.divergent |= live ^ self.valid  # was running, now diverged
         self.x, self.p, self.grad, self.logp = x, p, grad, logp
-        self.states[i, :, d], self.states[i, :, d + 1 :] = logp, grad
+        torch.cat([logp[:, None], grad], 1, out=self.states[i, :, d:])
         torch.add(self.prefix[i], p, out=self.prefix[i + 1])
         self._check_blocks(i + 1)
 
