@@ -14,19 +14,44 @@ import torch
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 
 
-def as_points(x, name: str = "x") -> torch.Tensor:
-    """Check that ``x`` is an (n, 2) array of points and return it as a float tensor."""
-    x = torch.as_tensor(x)
+def as_points(x, name: str = "x", finite: bool = False, min_n: int = 0) -> torch.Tensor:
+    """Check that ``x`` is an (n, 2) array of points and return it as a float tensor.
+
+    finite: also require every value finite (data, start points); min_n: at least that many
+    points. Errors name ``name``, the value's shape or count, and what is allowed.
+    """
+    try:
+        x = torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as e:
+        msg = f"{name} must be an (n, 2) array of numbers, got {type(x).__name__}: {e}"
+        raise TypeError(msg) from None
+    if x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
     if not torch.is_floating_point(x):
         x = x.to(torch.get_default_dtype())
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"{name} must have shape (n, 2), got {tuple(x.shape)}")
+    if x.shape[0] < min_n:
+        raise ValueError(f"{name} must hold at least {min_n} points, got {x.shape[0]}")
+    if finite and not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).any(1).sum())
+        raise ValueError(
+            f"{name} has {bad} of {x.shape[0]} points with NaN or inf coordinates; "
+            "all values must be finite"
+        )
     return x
 
 
 def check_n(n, name: str = "n") -> int:
-    """A positive whole number (of samples, steps, ...), or a clear error naming it."""
-    if isinstance(n, bool) or int(n) != n or n <= 0:
+    """A positive whole number (of samples, steps, ...), or a clear error naming it.
+
+    Python and numpy integers (and whole floats such as 1e3) are accepted.
+    """
+    try:
+        ok = not isinstance(n, bool | str) and int(n) == n and n > 0
+    except (TypeError, ValueError, OverflowError):  # None, NaN, inf, arrays, objects
+        ok = False
+    if not ok:
         raise ValueError(f"{name} must be a positive integer, got {n!r}")
     return int(n)
 

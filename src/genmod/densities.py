@@ -32,7 +32,13 @@ class Target:
         x = as_points(x)
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
-            (g,) = torch.autograd.grad(self._log_prob(xg).sum(), xg)
+            lp = self._log_prob(xg)
+            if not lp.requires_grad:
+                raise TypeError(
+                    f"the log density of {self.name!r} does not depend on x through torch "
+                    "operations, so autograd cannot give its score; write fn in torch"
+                )
+            (g,) = torch.autograd.grad(lp.sum(), xg)
         return g
 
     def sample(self, n: int, seed: int | None = 0) -> torch.Tensor:
@@ -63,17 +69,63 @@ def grid_sample(
 
     Exact up to the grid (cell width = bounds / resolution) and the mass outside ``bounds``.
     """
-    n = check_n(n)
+    n, resolution = check_n(n), check_n(resolution, "resolution")
     bounds = bounds or target.bounds
     _, _, pts, _ = grid(bounds, resolution)
     logp = target.log_prob(pts).double()
-    w = torch.softmax(torch.nan_to_num(logp, nan=-math.inf), dim=0)
+    # NaN is zero density here; -inf stays -inf (nan_to_num would make it -1.8e308)
+    logp = torch.where(torch.isnan(logp), -math.inf, logp)
+    if (logp == math.inf).any() or not torch.isfinite(logp).any():
+        what = "+inf somewhere" if (logp == math.inf).any() else "zero (or NaN) everywhere"
+        raise ValueError(
+            f"cannot sample {target.name!r}: its density is {what} on the grid over bounds={bounds}"
+        )
+    w = torch.softmax(logp, dim=0)
     g = generator(seed)
     idx = torch.multinomial(w, n, replacement=True, generator=g)
     (x0, x1), (y0, y1) = bounds
     cell = torch.tensor([(x1 - x0) / resolution, (y1 - y0) / resolution], dtype=torch.float64)
     jitter = (torch.rand(n, 2, generator=g, dtype=torch.float64) - 0.5) * cell
     return (pts[idx] + jitter).float()
+
+
+def _as_float64(value, name: str) -> torch.Tensor:
+    try:
+        return torch.as_tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{name} must be an array of numbers, got {value!r}") from None
+
+
+def _mixture_params(means, stds, weights):
+    """Checked (k, 2) means, (k,) stds and (k,) unnormalized weights of a mixture.
+
+    means: (k, 2), or (2,) for one component; stds: a scalar or (k,); weights: (k,) or None.
+    Every value must be finite; stds > 0; weights >= 0 with a positive sum.
+    """
+    m = _as_float64(means, "means")
+    m = m[None] if m.shape == (2,) else m
+    if m.ndim != 2 or m.shape[1] != 2 or m.shape[0] == 0:
+        raise ValueError(
+            f"means must have shape (k, 2) (or (2,) for one component), got {tuple(m.shape)}"
+        )
+    k = m.shape[0]
+    s = _as_float64(stds, "stds")
+    if s.ndim > 1 or (s.ndim == 1 and s.shape[0] not in (1, k)):
+        raise ValueError(
+            f"stds must be a number or have shape ({k},) for {k} means, got shape {tuple(s.shape)}"
+        )
+    s = s.reshape(-1).expand(k).clone()
+    w = torch.ones(k, dtype=torch.float64) if weights is None else _as_float64(weights, "weights")
+    if w.shape != (k,):
+        raise ValueError(f"weights must have shape ({k},) for {k} means, got {tuple(w.shape)}")
+    for name, v in (("means", m), ("stds", s), ("weights", w)):
+        if not torch.isfinite(v).all():
+            raise ValueError(f"{name} must be finite, got {v.tolist()}")
+    if (s <= 0).any():
+        raise ValueError(f"stds must be positive (> 0), got {s.tolist()}")
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weights must be >= 0 with a positive sum, got {w.tolist()}")
+    return m, s, w
 
 
 class GaussianMixture(Target):
@@ -94,15 +146,7 @@ class GaussianMixture(Target):
         name: str = "gaussian_mixture",
         bounds: Bounds | None = None,
     ):
-        self.means = torch.as_tensor(means, dtype=torch.float64).reshape(-1, 2)
-        k = self.means.shape[0]
-        self.stds = torch.as_tensor(stds, dtype=torch.float64).reshape(-1).expand(k).clone()
-        w = torch.ones(k) if weights is None else torch.as_tensor(weights)
-        w = w.to(torch.float64).reshape(-1)
-        if w.shape[0] != k:
-            raise ValueError(f"{k} means but {w.shape[0]} weights")
-        if (self.stds <= 0).any() or (w < 0).any() or w.sum() <= 0:
-            raise ValueError("stds must be positive and weights non-negative with a positive sum")
+        self.means, self.stds, w = _mixture_params(means, stds, weights)
         self.weights = w / w.sum()
         self.name = name
         if bounds is None:
@@ -217,22 +261,43 @@ class CustomTarget(Target):
         normalize: bool = True,
         resolution: int = 400,
     ):
+        if not callable(fn):
+            raise TypeError(f"fn must be a function of an (n, 2) tensor, got {fn!r}")
         self.fn, self.bounds, self.name = fn, check_bounds(bounds), name
         self.exact_sampler = False
         self.log_z = 0.0
+        # one grid pass checks the density over the whole box (and gives log Z)
+        _, _, pts, area = grid(self.bounds, resolution)
+        logp = self._raw(pts).double()
+        nan = torch.isnan(logp)
+        if nan.any():
+            raise ValueError(
+                f"fn returns NaN on {float(nan.double().mean()):.1%} of the box {self.bounds} "
+                f"(grid of {resolution} x {resolution}); return -inf where the density is zero"
+            )
+        if (logp == math.inf).any():
+            raise ValueError(
+                f"fn returns +inf at {int((logp == math.inf).sum())} grid points of the box "
+                f"{self.bounds}; a log density must be finite or -inf"
+            )
+        if not torch.isfinite(logp).any():
+            raise ValueError(
+                f"fn returns -inf everywhere in the box {self.bounds}: the density is zero; "
+                "check fn or widen bounds"
+            )
         if normalize:
-            _, _, pts, area = grid(self.bounds, resolution)
-            logp = self._raw(pts).double()
-            if not torch.isfinite(logp).any():
-                raise ValueError(f"log density of {name!r} is not finite anywhere in bounds")
             self.log_z = float(torch.logsumexp(logp, 0) + math.log(area))
 
     def _raw(self, x):
         out = self.fn(x)
-        out = torch.as_tensor(out)
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(
+                f"fn must return a torch tensor of shape ({x.shape[0]},), got "
+                f"{type(out).__name__}; write it with torch operations so autograd gives the score"
+            )
         if out.shape != (x.shape[0],):
             raise ValueError(
-                f"log density must return shape ({x.shape[0]},), got {tuple(out.shape)}"
+                f"fn (the log density) must return shape ({x.shape[0]},), got {tuple(out.shape)}"
             )
         return out
 
@@ -255,6 +320,11 @@ def from_log_prob(
     bounds: ((xmin, xmax), (ymin, ymax)), the box to plot, normalize and grid-sample on.
     normalize: subtract log Z computed numerically on a 400 x 400 grid over ``bounds``
         (mass outside the box is ignored).
+
+    ``fn`` is checked once on that grid (whether or not it normalizes): it must return a
+    torch tensor; NaN anywhere on the grid is an error that states the fraction of the box
+    affected (return -inf for zero density instead); +inf anywhere is an error; -inf
+    everywhere (a zero density) is an error.
 
     ``sample`` draws from a 512 x 512 grid over ``bounds`` (``exact_sampler`` is False).
     """

@@ -76,7 +76,7 @@ class InverseCDF1D:
     ):
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"need finite lo < hi, got {lo}, {hi}")
-        resolution = check_n(resolution)
+        resolution = check_n(resolution, "resolution")
         self.edges = torch.linspace(lo, hi, resolution + 1, dtype=torch.float64)
         self.centres = (self.edges[1:] + self.edges[:-1]) / 2
         logp = torch.as_tensor(log_prob(self.centres)).double().reshape(-1)
@@ -108,7 +108,7 @@ class InverseCDF2D:
     """
 
     def __init__(self, target: Target, resolution: int = 400, bounds: Bounds | None = None):
-        self.resolution = r = check_n(resolution)
+        self.resolution = r = check_n(resolution, "resolution")
         self.bounds = check_bounds(bounds or target.bounds)
         _, _, pts, _ = grid(self.bounds, r)
         with torch.no_grad():
@@ -172,7 +172,7 @@ def sample(
     Trajectory of kind "map", ``xs`` (2 * frames_per_stage + 1, n, 2) float32, times in
     [0, 2] (0 noise, 1 after the x-transform, 2 samples); ``extras["u"]`` is the noise.
     """
-    n, frames_per_stage = check_n(n), check_n(frames_per_stage)
+    n, frames_per_stage = check_n(n), check_n(frames_per_stage, "frames_per_stage")
     inv = InverseCDF2D(target, resolution, bounds)
     u = torch.rand(n, 2, generator=generator(seed), dtype=torch.float64)
     (x0, x1), (y0, y1) = inv.bounds

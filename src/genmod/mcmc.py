@@ -25,7 +25,8 @@ from typing import NamedTuple
 
 import torch
 
-from genmod.arrays import generator, uniform_box
+from genmod import guards
+from genmod.arrays import check_n, generator, uniform_box
 from genmod.densities import Target
 from genmod.potentials import Potential, potential
 from genmod.trajectory import Trajectory
@@ -243,6 +244,10 @@ def sample(
 ) -> Trajectory:
     """Run ``n_chains`` chains of ``method`` for ``n_steps`` steps.
 
+    Work is bounded (:mod:`genmod.guards`: ``n_leapfrog`` <= 1024, n_steps x n_leapfrog and
+    the stored positions limited, with a clear error); a ``RuntimeWarning`` is issued once
+    when most proposals diverge or no chain moves.
+
     Parameters
     ----------
     target: the Target (log_prob and score). May be None for ``"ula"`` when
@@ -270,7 +275,14 @@ def sample(
     ``paths`` (n_steps, n_leapfrog + 1, n_chains, 2) leapfrog positions (paths[k, 0] = xs[k],
     paths[k, -1] = proposals[k]).
     """
+    n_chains, n_steps = check_n(n_chains, "n_chains"), check_n(n_steps, "n_steps")
     n, n_steps, step_size, n_leap = _check(method, n_chains, n_steps, step_size, method_options)
+    guards.check_work(
+        n_steps,
+        n,
+        n_leap if method == "hmc" else 1,
+        method == "hmc" and bool(method_options.get("store_paths", True)),
+    )
     if target is None and method != "ula":
         raise ValueError(f"method {method!r} needs a target (only 'ula' runs on a score alone)")
     if target is None and x0 is None:
@@ -313,6 +325,7 @@ def sample(
     if "drift" in extras:
         extras["drift"] = torch.nan_to_num(extras["drift"], nan=0.0, posinf=0.0, neginf=0.0)
     extras.update(divergences=int(div.sum()), divergent=div, evals_per_chain=evals)
+    guards.warn_chain_trouble(method.upper(), div, (xs != xs[0]).any(-1).any(0))
     return Trajectory(
         xs,
         kind="chain",

@@ -41,7 +41,7 @@ def fit(
     seed: seeds minibatch choice and the generator handed to ``loss_fn``.
     progress: show a tqdm progress bar (a widget in Jupyter).
     """
-    data = as_points(data, "data").float()
+    data = as_points(data, "data", finite=True, min_n=1).float()
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr}")
@@ -55,7 +55,10 @@ def fit(
         idx = torch.randint(data.shape[0], (min(batch_size, data.shape[0]),), generator=g)
         loss = loss_fn(data[idx], g)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower lr")
+            raise FloatingPointError(
+                f"loss became {loss.item()} at step {step} although the data are finite; "
+                f"lower lr (now {lr:g}) or raise clip"
+            )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if clip is not None:

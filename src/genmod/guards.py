@@ -1,0 +1,145 @@
+"""Guards against bad input and silent failure: checks where data enters, and warnings.
+
+Every check raises ``ValueError`` (a bad value) or ``TypeError`` (a bad kind of thing) whose
+message names the argument, the value and what is allowed. Samplers call
+:func:`warn_chain_trouble` once per run, so chains that never move say so. The limits on
+work are module constants, documented here and named in their errors:
+
+- ``MAX_LEAPFROG``: leapfrog steps per HMC step (Stan's largest tree, depth 10, has 1024);
+- ``MAX_LOOP``: Python-level sampler iterations per call (n_steps x n_leapfrog), about a
+  few minutes of work on one core at ~20 us per iteration;
+- ``MAX_STORED``: positions a Trajectory stores (frames x particles, x n_leapfrog + 1 with
+  HMC paths): 10^8 positions are 0.8 GB in float32, plus proposals.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+
+import torch
+
+MAX_LEAPFROG = 1024
+MAX_LOOP = 10**7
+MAX_STORED = 10**8
+#: A run warns when more than this share of all proposals diverged.
+DIVERGENT_SHARE = 0.5
+
+
+def check_positive(value, name: str, allow_zero: bool = False) -> float:
+    """A finite real number > 0 (>= 0 with ``allow_zero``), or an error naming ``name``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        allowed = "finite and >= 0" if allow_zero else "finite and > 0"
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return v
+
+
+def check_work(n_steps: int, n_particles: int, n_leapfrog: int = 1, store_paths: bool = False):
+    """Raise a clear error when a sampler run would exceed the documented work limits."""
+    if n_leapfrog > MAX_LEAPFROG:
+        raise ValueError(
+            f"n_leapfrog must be <= {MAX_LEAPFROG} (guards.MAX_LEAPFROG), got {n_leapfrog}; "
+            "a longer trajectory rarely helps: lower n_leapfrog or raise step_size"
+        )
+    if n_steps * n_leapfrog > MAX_LOOP:
+        raise ValueError(
+            f"n_steps x n_leapfrog = {n_steps} x {n_leapfrog} is above the limit of {MAX_LOOP:.0e} "
+            "sampler iterations per call (guards.MAX_LOOP); lower n_steps or n_leapfrog"
+        )
+    stored = (n_steps + 1) * n_particles * ((n_leapfrog + 1) if store_paths else 1)
+    if stored > MAX_STORED:
+        raise ValueError(
+            f"n_steps x n_chains = {n_steps} x {n_particles} would store {stored:.2e} positions, "
+            f"above the limit of {MAX_STORED:.0e} (guards.MAX_STORED); lower n_steps or the "
+            "number of chains (or store_paths=False)"
+        )
+
+
+def check_finite_tensor(value: torch.Tensor, name: str) -> None:
+    """ValueError naming ``name`` with the count of non-finite entries, if there are any."""
+    bad = ~torch.isfinite(value)
+    if bad.any():
+        raise ValueError(
+            f"{name} has {int(bad.sum())} non-finite values (NaN or inf) out of {value.numel()}; "
+            "all values must be finite"
+        )
+
+
+def check_field(value, x: torch.Tensor, name: str) -> torch.Tensor:
+    """Check one output of a vector field or score: a tensor of x's shape, finite where x is."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(
+            f"{name} must return a torch tensor of shape {tuple(x.shape)}, "
+            f"got {type(value).__name__}"
+        )
+    if value.shape != x.shape:
+        raise ValueError(
+            f"{name} must return shape {tuple(x.shape)} (the shape of x), got {tuple(value.shape)}"
+        )
+    bad = ~torch.isfinite(value.detach()) & torch.isfinite(x.detach())
+    if bad.any():
+        rows = int(bad.any(-1).sum()) if bad.ndim > 1 else int(bad.sum())
+        raise ValueError(
+            f"{name} returned NaN or inf at {rows} of {x.shape[0]} finite points on its first "
+            "call; it must return finite values"
+        )
+    return value
+
+
+def first_call_checked(fn: Callable, name: str, x_arg: int = 0) -> Callable:
+    """``fn`` whose first call's output is checked with :func:`check_field` against argument
+    number ``x_arg``; later calls pass straight through (one check per sampler run)."""
+    checked = False
+
+    def wrapped(*args):
+        nonlocal checked
+        out = fn(*args)
+        if not checked:
+            check_field(out, args[x_arg], name)
+            checked = True
+        return out
+
+    return wrapped
+
+
+def warn_chain_trouble(method: str, divergent: torch.Tensor, moved: torch.Tensor) -> str | None:
+    """Warn once when most proposals diverged or no chain ever moved; returns the message.
+
+    divergent: (n_steps, n_chains) bool; moved: (n_chains,) bool, True where the chain left
+    its start.
+    """
+    share = float(divergent.float().mean()) if divergent.numel() else 0.0
+    msg = None
+    if share > DIVERGENT_SHARE:
+        msg = (
+            f"{method}: {int(divergent.sum())} of {divergent.numel()} proposals diverged "
+            "(non-finite log density, score or position, or an energy error); check the "
+            "score or target for NaN, the start x0 for far-away points, or lower step_size"
+        )
+    elif not bool(moved.any()):
+        msg = (
+            f"{method}: no chain moved from its start in {divergent.shape[0]} steps (every "
+            "proposal rejected); lower step_size or check the target's log density"
+        )
+    if msg is not None:
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+    return msg
+
+
+def divergence_cause(method: str, an_sde, n_steps) -> str:
+    """The message of a reverse sampler whose end points are not finite.
+
+    Inputs are checked on entry (x_T, the score's first call, the SDE's parameters), so what
+    is left is the integration itself: too few steps for a stiff score, or a score that
+    explodes later in time.
+    """
+    return (
+        f"{method} sampler diverged: the end points are not finite although x_T and the first "
+        f"score call were; with {an_sde!r} and n_steps={n_steps}, use more n_steps (or a "
+        "smaller snr), or check score_fn at small t (it must stay finite down to sde.EPS)"
+    )

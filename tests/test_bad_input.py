@@ -1,0 +1,275 @@
+"""Issue 19: bad input gets a clear error naming the argument, or a correct answer.
+
+One test per class of bad input in the issue, numbered as there (cases 1-9); each
+reproduces the issue's call with today's names (``n_steps=``, ``score_fn(x, t)``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from genmod import (
+    diagnostics,
+    flow_matching,
+    flows,
+    gan,
+    inverse,
+    likelihood,
+    mcmc,
+    metrics,
+    score,
+    sde,
+    targets,
+)
+from genmod.arrays import check_n
+from genmod.trajectory import Trajectory
+
+NAN = float("nan")
+BOX = ((-3, 3), (-3, 3))
+
+
+def gauss_logp(x):
+    return -0.5 * (x**2).sum(1)
+
+
+def mixture():
+    return targets.get("eight_gaussians")
+
+
+# 1. a score of the wrong shape is not broadcast
+@pytest.mark.parametrize("method", sde.METHODS)
+def test_1_reverse_samplers_check_the_score_shape(method):
+    with pytest.raises(ValueError, match=r"score_fn must return shape \(20, 2\).*got \(20, 1\)"):
+        sde.sample(lambda x, t: -x[:, :1], sde.VP(), 20, method=method, n_steps=20)
+
+
+def test_1_likelihood_and_odes_check_the_score_shape():
+    with pytest.raises(ValueError, match="score_fn must return shape"):
+        likelihood.log_likelihood(lambda x, t: -x[:, :1], sde.VP(), torch.zeros(3, 2))
+    from genmod import odes
+
+    with pytest.raises(ValueError, match="field f"):
+        odes.rk4(lambda x, t: x.sum(1), torch.zeros(4, 2), 0.0, 1.0, 3)
+    with pytest.raises(TypeError, match="field f"):
+        odes.rk45(lambda x, t: x.numpy(), torch.zeros(4, 2), 0.0, 1.0)
+
+
+# 2. custom densities: NaN regions and +inf are errors that say where
+def test_2_nan_region_is_an_error_with_the_fraction_of_the_box():
+    fn = lambda x: torch.where(x[:, 0] > 0, NAN, gauss_logp(x))  # noqa: E731
+    with pytest.raises(ValueError, match=r"fn returns NaN on 50\.0% of the box"):
+        targets.from_log_prob(fn, BOX)
+    quarter = lambda x: torch.where((x > 0).all(1), NAN, gauss_logp(x))  # noqa: E731
+    with pytest.raises(ValueError, match=r"25\.0% of the box"):
+        targets.from_log_prob(quarter, BOX, normalize=False)
+
+
+def test_2_plus_inf_at_one_grid_point_is_an_error():
+    fn = lambda x: torch.where((x.abs() < 0.01).all(1), math.inf, gauss_logp(x))  # noqa: E731
+    with pytest.raises(ValueError, match=r"fn returns \+inf at 4 grid points"):
+        targets.from_log_prob(fn, BOX)
+
+
+def test_2_a_valid_custom_density_still_normalizes():
+    t = targets.from_log_prob(gauss_logp, ((-6, 6), (-6, 6)))
+    # normalized on the grid: log N(0; 0, I) = -log(2 pi), to grid accuracy
+    assert float(t.log_prob(torch.zeros(1, 2))) == pytest.approx(-math.log(2 * math.pi), abs=1e-3)
+
+
+# 3. a zero density is an error, and grids keep -inf as -inf
+def test_3_all_zero_density_is_an_error():
+    fn = lambda x: torch.full((x.shape[0],), -math.inf)  # noqa: E731
+    with pytest.raises(ValueError, match="fn returns -inf everywhere"):
+        targets.from_log_prob(fn, BOX, normalize=False)
+
+
+def test_3_grid_sample_keeps_zero_density_regions_empty():
+    half = lambda x: torch.where(x[:, 0] > 0, -math.inf, gauss_logp(x))  # noqa: E731
+    x = targets.from_log_prob(half, BOX, normalize=False).sample(2000)
+    # -inf on x > 0: every point lies in x <= 0 up to the jitter of half a cell (6 / 512 / 2)
+    assert float(x[:, 0].max()) <= 6 / 512 / 2 + 1e-6
+
+
+class _Zero(targets.Target):
+    """A hand-made target whose density is zero everywhere (bypasses from_log_prob's check)."""
+
+    def _log_prob(self, x):
+        return torch.full((x.shape[0],), -math.inf)
+
+
+def test_3_grid_sample_refuses_a_density_that_is_zero_in_the_box():
+    with pytest.raises(ValueError, match="zero .or NaN. everywhere"):
+        targets.grid_sample(_Zero(), 10)
+
+
+# 4. GaussianMixture checks every parameter
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        (dict(means=[[NAN, 0.0]], stds=1.0), "means"),
+        (dict(means=[[math.inf, 0.0]], stds=1.0), "means"),
+        (dict(means=[[0.0, 0.0]], stds=math.inf), "stds"),
+        (dict(means=[[0.0, 0.0]], stds=NAN), "stds"),
+        (dict(means=[[0.0, 0.0]], stds=-1.0), "stds"),
+        (dict(means=[[0.0, 0.0], [1.0, 1.0]], stds=1.0, weights=[NAN, 1.0]), "weights"),
+        (dict(means=[[0.0, 0.0], [1.0, 1.0]], stds=1.0, weights=[0.0, 0.0]), "weights"),
+    ],
+)
+def test_4_mixture_rejects_non_finite_parameters(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        targets.GaussianMixture(**kwargs)
+
+
+# 5. chains that never move say so, once per call
+def test_5_ula_with_a_nan_score_warns_once():
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        nan_score = lambda x: torch.full_like(x, NAN)  # noqa: E731
+        mcmc.sample(None, "ula", 8, 50, 0.1, x0=torch.zeros(8, 2), score=nan_score)
+    msgs = [str(m.message) for m in w if issubclass(m.category, RuntimeWarning)]
+    assert len(msgs) == 1 and "400 of 400 proposals diverged" in msgs[0]
+
+
+def test_5_mala_far_out_warns_once_and_a_good_run_does_not():
+    with pytest.warns(RuntimeWarning, match="200 of 200 proposals diverged"):
+        mcmc.sample(targets.get("banana"), "mala", 4, 50, 0.1, x0=torch.tensor([1e6, 1e6]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mcmc.sample(targets.get("gaussian"), "mala", 4, 50, 0.5)
+
+
+def test_5_chains_that_never_move_warn():
+    # RWM with a step of 1e4 on a standard Gaussian: every proposal lands at log p ~ -5e7
+    with pytest.warns(RuntimeWarning, match="no chain moved"):
+        mcmc.sample(targets.get("gaussian"), "rwm", 4, 20, 1e4, x0=torch.zeros(2))
+
+
+# 6. bounded work
+def test_6_n_leapfrog_and_stored_work_are_bounded():
+    t = targets.get("gaussian")
+    with pytest.raises(ValueError, match="n_leapfrog must be <= 1024"):
+        mcmc.sample(t, "hmc", 4, 3, n_leapfrog=10**7, store_paths=False)
+    with pytest.raises(ValueError, match="n_steps x n_chains"):
+        mcmc.sample(t, "rwm", 10**4, 10**5)
+    with pytest.raises(ValueError, match="n_steps x n_leapfrog"):
+        mcmc.sample(t, "hmc", 1, 10**5, n_leapfrog=1000, store_paths=False)
+    with pytest.raises(ValueError, match="n_steps x n_chains"):
+        sde.sample(sde.exact_score(mixture(), sde.VP()), sde.VP(), 10**5, "em", n_steps=10**4)
+
+
+def test_6_pairwise_metrics_refuse_above_the_limit_and_block_below(monkeypatch):
+    x = torch.randn(300, 2, generator=torch.Generator().manual_seed(0))
+    y = x[:200] + 0.3
+    full = metrics.energy_distance(x, y)
+    monkeypatch.setattr(metrics, "_CHUNK", 64)  # blocks of 64 x 64: the same sum
+    assert metrics.energy_distance(x, y) == pytest.approx(full, rel=1e-12)
+    monkeypatch.setattr(metrics, "MAX_PAIRS", 400**2)
+    with pytest.raises(ValueError, match="x and y have 300 and 200 points.*MAX_PAIRS"):
+        metrics.energy_distance(x, y)
+
+
+# 7. diagnostics of degenerate chains
+def test_7_burn_in_leaving_fewer_than_4_draws_is_an_error():
+    traj = mcmc.sample(targets.get("gaussian"), "rwm", 4, 20)
+    with pytest.raises(ValueError, match=r"burn_in must be an integer in \[0, 17\]"):
+        diagnostics.summary(traj, burn_in=traj.n_times - 1)
+    assert diagnostics.summary(traj, burn_in=traj.n_times - 4)["ess_bulk"] > 0
+
+
+def test_7_constant_chains_give_documented_values_with_a_warning():
+    with pytest.warns(RuntimeWarning, match="never moved"):
+        assert diagnostics.ess_geyer(np.ones((4, 100))) == 0.0
+    with pytest.warns(RuntimeWarning, match="constant"):
+        rho = diagnostics.autocorr(np.ones(100))
+    assert np.array_equal(rho, np.ones(100))
+    stuck = torch.zeros(30, 4, 2)
+    stuck[:, 1] = 1.0  # two chains stuck at different points
+    with pytest.warns(RuntimeWarning, match="never moved"):
+        s = diagnostics.summary(Trajectory(stuck))
+    assert s["ess_bulk"] == 0.0 and s["rhat"] == math.inf and s["evals_per_ess"] == math.inf
+
+
+def test_7_nan_and_empty_trajectories_are_errors():
+    with pytest.raises(ValueError, match="traj.xs has 160 NaN"):
+        diagnostics.summary(Trajectory(torch.full((20, 4, 2), NAN)))
+    with pytest.raises(ValueError, match="xs must hold at least one time"):
+        Trajectory(torch.zeros(0, 3, 2))
+
+
+# 8. errors give the right cause
+@pytest.mark.parametrize(
+    "fit", [flows.fit, score.fit, flow_matching.fit, gan.fit], ids=lambda f: f.__module__
+)
+def test_8_nan_training_data_names_data(fit):
+    data = torch.randn(50, 2)
+    data[3, 0] = NAN
+    with pytest.raises(ValueError, match="data has 1 of 50 points with NaN"):
+        fit(data, n_steps=2, progress=False)
+
+
+def test_8_gan_on_one_sample_names_data():
+    with pytest.raises(ValueError, match="data must hold at least 2 points"):
+        gan.fit(torch.zeros(1, 2), n_steps=2, progress=False)
+
+
+def test_8_reverse_sampler_inputs_are_named_not_more_steps():
+    an_sde, fn = sde.VP(), sde.exact_score(mixture(), sde.VP())
+    with pytest.raises(ValueError, match="x_T has 4 of 4 points with NaN"):
+        sde.sample(fn, an_sde, 4, method="em", n_steps=10, x_T=torch.full((4, 2), NAN))
+    with pytest.raises(ValueError, match="score_fn returned NaN or inf at 4 of 4"):
+        sde.sample(lambda x, t: torch.full_like(x, NAN), an_sde, 4, method="em", n_steps=10)
+    with pytest.raises(ValueError, match="beta_max must be finite"):
+        sde.VP(beta_max=math.inf)
+    with pytest.raises(ValueError, match="snr must be finite"):
+        sde.sample(fn, an_sde, 4, method="pc", n_steps=10, snr=NAN)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: flows.fit(torch.randn(50, 2), n_steps=2, batch_size=0), "batch_size"),
+        (lambda: flows.fit(torch.randn(50, 2), n_steps=2, n_layers=0), "n_layers"),
+        (lambda: gan.fit(torch.randn(50, 2), n_steps=2, latent_dim=0), "latent_dim"),
+        (
+            lambda: inverse.sample(targets.get("gaussian"), 10, frames_per_stage=0),
+            "frames_per_stage",
+        ),
+        (lambda: inverse.sample(targets.get("gaussian"), 10, resolution=0), "resolution"),
+        (lambda: metrics.noise_floor(targets.get("gaussian"), 100, repeats=0), "repeats"),
+        (lambda: score.geometric_sigmas(1.0, 0.1, 0), "n_levels"),
+        (lambda: sde.sample(lambda x, t: -x, sde.VP(), 3, "em", n_steps=2.5), "n_steps"),
+        (lambda: mcmc.sample(targets.get("gaussian"), "rwm", n_chains=None), "n_chains"),
+    ],
+)
+def test_8_every_count_is_named_in_its_own_message(call, name):
+    with pytest.raises(ValueError, match=f"^{name} must be a positive integer"):
+        call()
+
+
+# 9. numpy integers are counts; shapes are named
+def test_9_numpy_integers_are_accepted():
+    traj = mcmc.sample(targets.get("gaussian"), "rwm", n_chains=np.int64(8), n_steps=np.int32(5))
+    assert traj.xs.shape == (6, 8, 2)
+    assert check_n(np.uint8(3), "n") == 3 and targets.get("gaussian").sample(np.int64(4)).shape == (
+        4,
+        2,
+    )
+
+
+def test_9_mixture_shapes_are_named():
+    with pytest.raises(ValueError, match=r"stds must be a number or have shape \(2,\)"):
+        targets.GaussianMixture([[0.0, 0.0], [1.0, 1.0]], [1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=r"means must have shape \(k, 2\).*got \(3,\)"):
+        targets.GaussianMixture([0.0, 1.0, 2.0], 1.0)
+    with pytest.raises(ValueError, match=r"weights must have shape \(2,\)"):
+        targets.GaussianMixture([[0.0, 0.0], [1.0, 1.0]], 1.0, [1.0])
+
+
+def test_9_a_density_written_in_numpy_gets_a_clear_error():
+    with pytest.raises(TypeError, match="fn must return a torch tensor.*ndarray"):
+        targets.from_log_prob(lambda x: -0.5 * (x.numpy() ** 2).sum(1), BOX)
