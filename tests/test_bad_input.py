@@ -227,6 +227,12 @@ def test_8_reverse_sampler_inputs_are_named_not_more_steps():
         sde.VP(beta_max=math.inf)
     with pytest.raises(ValueError, match="snr must be finite"):
         sde.sample(fn, an_sde, 4, method="pc", n_steps=10, snr=NAN)
+    from genmod import control
+
+    with pytest.raises(ValueError, match="known_x must be a finite number"):
+        control.inpaint(fn, an_sde, NAN, 4, n_steps=5)
+    with pytest.raises(ValueError, match="score_fn must return shape"):
+        control.inpaint(lambda x, t: x[:, :1], an_sde, 0.5, 4, n_steps=5)
 
 
 @pytest.mark.parametrize(
@@ -273,3 +279,14 @@ def test_9_mixture_shapes_are_named():
 def test_9_a_density_written_in_numpy_gets_a_clear_error():
     with pytest.raises(TypeError, match="fn must return a torch tensor.*ndarray"):
         targets.from_log_prob(lambda x: -0.5 * (x.numpy() ** 2).sum(1), BOX)
+
+
+def test_5_annealed_langevin_warns_once_per_call():
+    from genmod import langevin
+
+    nan_score = lambda x, t: torch.full_like(x, NAN)  # noqa: E731
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        langevin.annealed(nan_score, [1.0, 0.5, 0.1], torch.zeros(4, 2), n_steps=5, denoise=False)
+    msgs = [str(m.message) for m in w if issubclass(m.category, RuntimeWarning)]
+    assert len(msgs) == 1 and "at 3 of 3 noise levels" in msgs[0]

@@ -15,6 +15,7 @@ import torch
 
 from genmod.arrays import check_n, generator
 from genmod.densities import GaussianMixture
+from genmod.guards import check_real, check_work, divergence_cause, first_call_checked
 from genmod.sde import EPS, SDE, exact_score
 from genmod.trajectory import Trajectory
 
@@ -64,6 +65,9 @@ def inpaint(
     """
     n = check_n(n)
     steps = check_n(n_steps, "n_steps")
+    check_work(steps, n)
+    known_x = check_real(known_x, "known_x")
+    score_fn = first_call_checked(score_fn, "score_fn")  # shape (n, 2) and finite
     g = generator(seed)
     ts = torch.linspace(an_sde.T, EPS, steps + 1, dtype=torch.float64).tolist()
 
@@ -87,6 +91,8 @@ def inpaint(
                 x = x + gt * abs(dt) ** 0.5 * torch.randn(x.shape, generator=g)
             x = fill(x.clone(), ts[i + 1])
             xs[i + 1] = x
+    if not torch.isfinite(xs[-1]).all():
+        raise FloatingPointError(divergence_cause("inpainting", an_sde, steps))
     return Trajectory(xs, torch.tensor(ts).float(), "map", "inpainting", n_evals=steps)
 
 

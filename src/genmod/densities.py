@@ -24,7 +24,11 @@ class Target:
     exact_sampler: bool = True
 
     def log_prob(self, x) -> torch.Tensor:
-        """Normalized log density. x: (n, 2) -> (n,) tensor."""
+        """Normalized log density. x: (n, 2) -> (n,) tensor.
+
+        Non-finite points are passed through (NaN or -inf out): a sampler's divergent
+        proposal is counted, not raised.
+        """
         return self._log_prob(as_points(x))
 
     def score(self, x) -> torch.Tensor:

@@ -27,6 +27,17 @@ MAX_STORED = 10**8
 DIVERGENT_SHARE = 0.5
 
 
+def check_real(value, name: str) -> float:
+    """A finite real number as a float, or an error naming ``name``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return v
+
+
 def check_positive(value, name: str, allow_zero: bool = False) -> float:
     """A finite real number > 0 (>= 0 with ``allow_zero``), or an error naming ``name``."""
     try:

@@ -142,7 +142,7 @@ def quality(
     noise; the samples' own share remains, so claims also need a large enough n.
     samples: (n, d) -> float.
     """
-    samples = as_points(samples, "samples")
+    samples = as_points(samples, "samples", finite=True, min_n=1)
     n, fn = samples.shape[0], _metric(metric)
     repeats = check_n(repeats, "repeats")
     dist = sum(fn(samples, target.sample(n, seed=reference_seed(seed, r))) for r in range(repeats))
