@@ -290,3 +290,19 @@ def test_5_annealed_langevin_warns_once_per_call():
         langevin.annealed(nan_score, [1.0, 0.5, 0.1], torch.zeros(4, 2), n_steps=5, denoise=False)
     msgs = [str(m.message) for m in w if issubclass(m.category, RuntimeWarning)]
     assert len(msgs) == 1 and "at 3 of 3 noise levels" in msgs[0]
+
+
+def test_3_density_grids_keep_zero_density_at_zero():
+    from genmod import density_image, plots
+
+    half = lambda x: torch.where(x[:, 0] > 0, -math.inf, gauss_logp(x))  # noqa: E731
+    t = targets.from_log_prob(half, BOX)
+    xs, _, z = plots.density_grid(t, 40)
+    assert np.all(z[:, xs > 0] == 0) and z.max() == 1.0  # p / max p: zero stays zero
+    _, _, lz = plots.density_grid(t, 40, log=True)
+    assert np.all(lz[:, xs > 0] == lz.max() - 12)  # the log floor, not -1.8e308
+    with pytest.raises(ValueError, match="zero .or NaN. everywhere"):
+        plots.density_grid(_Zero(), 10)
+    scale = [(0.0, "#000000"), (1.0, "#ffffff")]
+    rgb = density_image.colorize(np.array([[NAN, -math.inf, 0.0], [1.0, 2.0, math.inf]]), scale)
+    assert rgb[0, :2].max() == 0 and rgb[1, 2].min() == 255 and rgb[1, 1].min() == 255

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from genmod.arrays import as_points, grid
+from genmod.arrays import as_points, check_n, grid
 from genmod.targets import Target
 
 #: The one colour scheme of the notes.
@@ -59,11 +59,17 @@ def density_grid(target: Target, resolution: int = 100, log: bool = False, bound
     """Target density on a grid over its bounds: (xs, ys, z) with z of shape (res, res).
 
     ``z`` is p / max p (or log p, clipped 12 nats below its max, with ``log=True``).
+    NaN is drawn as zero density and -inf stays zero (never a finite log density); a density
+    that is +inf somewhere, or zero everywhere on the grid, is a ValueError.
     """
+    resolution = check_n(resolution, "resolution")
     xs, ys, pts, _ = grid(bounds or target.bounds, resolution)
     with torch.no_grad():
         lp = target.log_prob(pts).double().reshape(resolution, resolution)
-    lp = torch.nan_to_num(lp, nan=-math.inf)
+    lp = torch.where(torch.isnan(lp), -math.inf, lp)  # nan_to_num would make -inf finite
+    if (lp == math.inf).any() or not torch.isfinite(lp).any():
+        what = "+inf somewhere" if (lp == math.inf).any() else "zero (or NaN) everywhere"
+        raise ValueError(f"cannot draw {target.name!r}: its density is {what} on the grid")
     top = float(lp[torch.isfinite(lp)].max())
     z = lp.clamp(min=top - 12) if log else torch.exp(lp - top)
     return _np(xs), _np(ys), _np(z)
