@@ -306,3 +306,6 @@ def test_3_density_grids_keep_zero_density_at_zero():
     scale = [(0.0, "#000000"), (1.0, "#ffffff")]
     rgb = density_image.colorize(np.array([[NAN, -math.inf, 0.0], [1.0, 2.0, math.inf]]), scale)
     assert rgb[0, :2].max() == 0 and rgb[1, 2].min() == 255 and rgb[1, 1].min() == 255
+    spike = lambda x: torch.where(x.abs() < 1e-3, math.inf, -(x**2))  # noqa: E731
+    with pytest.raises(ValueError, match=r"inverse CDF on the interval: .* \+inf at 1 grid"):
+        inverse.InverseCDF1D(spike, -1.0, 1.0, resolution=999)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 
 from genmod.arrays import Bounds, as_points, check_bounds, check_n, generator, grid
+from genmod.guards import grid_log_density
 
 
 class Target:
@@ -77,13 +78,7 @@ def grid_sample(
     bounds = bounds or target.bounds
     _, _, pts, _ = grid(bounds, resolution)
     logp = target.log_prob(pts).double()
-    # NaN is zero density here; -inf stays -inf (nan_to_num would make it -1.8e308)
-    logp = torch.where(torch.isnan(logp), -math.inf, logp)
-    if (logp == math.inf).any() or not torch.isfinite(logp).any():
-        what = "+inf somewhere" if (logp == math.inf).any() else "zero (or NaN) everywhere"
-        raise ValueError(
-            f"cannot sample {target.name!r}: its density is {what} on the grid over bounds={bounds}"
-        )
+    logp = grid_log_density(logp, f"cannot sample {target.name!r} over bounds={bounds}")
     w = torch.softmax(logp, dim=0)
     g = generator(seed)
     idx = torch.multinomial(w, n, replacement=True, generator=g)

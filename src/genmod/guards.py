@@ -118,6 +118,21 @@ def first_call_checked(fn: Callable, name: str, x_arg: int = 0) -> Callable:
     return wrapped
 
 
+def grid_log_density(logp: torch.Tensor, what: str) -> torch.Tensor:
+    """Log densities on a grid, ready for softmax: NaN becomes -inf (zero density), -inf stays
+    -inf (``torch.nan_to_num`` would make it -1.8e308, a finite number); +inf anywhere or
+    -inf everywhere is a ValueError starting with ``what`` ("cannot sample 'name'", ...)."""
+    logp = torch.where(torch.isnan(logp), -math.inf, logp)
+    if (logp == math.inf).any():
+        raise ValueError(
+            f"{what}: its log density is +inf at {int((logp == math.inf).sum())} "
+            "grid points; a log density must be finite or -inf"
+        )
+    if not torch.isfinite(logp).any():
+        raise ValueError(f"{what}: its density is zero (or NaN) everywhere on the grid")
+    return logp
+
+
 def warn_chain_trouble(method: str, divergent: torch.Tensor, moved: torch.Tensor) -> str | None:
     """Warn once when most proposals diverged or no chain ever moved; returns the message.
 

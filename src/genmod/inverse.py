@@ -19,12 +19,8 @@ import torch
 
 from genmod.arrays import Bounds, check_bounds, check_n, generator, grid
 from genmod.densities import Target
+from genmod.guards import grid_log_density
 from genmod.trajectory import Trajectory
-
-
-def _nan_to_neg_inf(logp: torch.Tensor) -> torch.Tensor:
-    # (torch.nan_to_num would also turn -inf into a finite number)
-    return torch.where(torch.isnan(logp), -math.inf, logp)
 
 
 def _cdf_from_mass(mass: torch.Tensor) -> torch.Tensor:
@@ -82,9 +78,7 @@ class InverseCDF1D:
         logp = torch.as_tensor(log_prob(self.centres)).double().reshape(-1)
         if logp.shape[0] != resolution:
             raise ValueError(f"log_prob must return shape ({resolution},), got {tuple(logp.shape)}")
-        logp = _nan_to_neg_inf(logp)
-        if not torch.isfinite(logp).any():
-            raise ValueError("log density is -inf or NaN everywhere on the interval")
+        logp = grid_log_density(logp, "inverse CDF on the interval")
         mass = torch.softmax(logp, 0)
         self.cdf = _cdf_from_mass(mass)
         #: normalized density at the cell centres, (resolution,)
@@ -113,9 +107,7 @@ class InverseCDF2D:
         _, _, pts, _ = grid(self.bounds, r)
         with torch.no_grad():
             logp = target.log_prob(pts).double().reshape(r, r)  # [i (y), j (x)]
-        logp = _nan_to_neg_inf(logp)
-        if not torch.isfinite(logp).any():
-            raise ValueError(f"log density of {target.name!r} is -inf everywhere in bounds")
+        logp = grid_log_density(logp, f"inverse CDF of {target.name!r}")
         mass = torch.softmax(logp.reshape(-1), 0).reshape(r, r)
         (x0, x1), (y0, y1) = self.bounds
         self.x_edges = torch.linspace(x0, x1, r + 1, dtype=torch.float64)

@@ -14,6 +14,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod.arrays import as_points, check_n, grid
+from genmod.guards import grid_log_density
 from genmod.targets import Target
 
 #: The one colour scheme of the notes.
@@ -66,10 +67,7 @@ def density_grid(target: Target, resolution: int = 100, log: bool = False, bound
     xs, ys, pts, _ = grid(bounds or target.bounds, resolution)
     with torch.no_grad():
         lp = target.log_prob(pts).double().reshape(resolution, resolution)
-    lp = torch.where(torch.isnan(lp), -math.inf, lp)  # nan_to_num would make -inf finite
-    if (lp == math.inf).any() or not torch.isfinite(lp).any():
-        what = "+inf somewhere" if (lp == math.inf).any() else "zero (or NaN) everywhere"
-        raise ValueError(f"cannot draw {target.name!r}: its density is {what} on the grid")
+    lp = grid_log_density(lp, f"cannot draw {target.name!r}")
     top = float(lp[torch.isfinite(lp)].max())
     z = lp.clamp(min=top - 12) if log else torch.exp(lp - top)
     return _np(xs), _np(ys), _np(z)
