@@ -71,6 +71,22 @@ def check_work(n_steps: int, n_particles: int, n_leapfrog: int = 1, store_paths:
         )
 
 
+def check_start(x0, n: int, name: str = "x0") -> torch.Tensor:
+    """Start points as an (n, 2) float32 tensor: from (n, 2) or one (2,) point, all finite."""
+    try:
+        x = torch.as_tensor(x0, dtype=torch.float32).detach()
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(
+            f"{name} must be an ({n}, 2) or (2,) array of numbers, got {x0!r}"
+        ) from None
+    if x.shape == (2,):
+        x = x.expand(n, 2)
+    if x.shape != (n, 2):
+        raise ValueError(f"{name} must have shape ({n}, 2) or (2,), got {tuple(x.shape)}")
+    check_finite_tensor(x, name)
+    return x.clone()
+
+
 def check_finite_tensor(value: torch.Tensor, name: str) -> None:
     """ValueError naming ``name`` with the count of non-finite entries, if there are any."""
     bad = ~torch.isfinite(value)

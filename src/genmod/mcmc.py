@@ -277,6 +277,7 @@ def sample(
     """
     n_chains, n_steps = check_n(n_chains, "n_chains"), check_n(n_steps, "n_steps")
     n, n_steps, step_size, n_leap = _check(method, n_chains, n_steps, step_size, method_options)
+    x0 = None if x0 is None else guards.check_start(x0, n)
     guards.check_work(
         n_steps,
         n,
