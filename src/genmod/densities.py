@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 
 from genmod.arrays import Bounds, as_points, check_bounds, check_n, generator, grid
-from genmod.guards import grid_log_density
+from genmod.guards import grid_log_density, mixture_params
 
 
 class Target:
@@ -88,45 +88,6 @@ def grid_sample(
     return (pts[idx] + jitter).float()
 
 
-def _as_float64(value, name: str) -> torch.Tensor:
-    try:
-        return torch.as_tensor(value, dtype=torch.float64)
-    except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"{name} must be an array of numbers, got {value!r}") from None
-
-
-def _mixture_params(means, stds, weights):
-    """Checked (k, 2) means, (k,) stds and (k,) unnormalized weights of a mixture.
-
-    means: (k, 2), or (2,) for one component; stds: a scalar or (k,); weights: (k,) or None.
-    Every value must be finite; stds > 0; weights >= 0 with a positive sum.
-    """
-    m = _as_float64(means, "means")
-    m = m[None] if m.shape == (2,) else m
-    if m.ndim != 2 or m.shape[1] != 2 or m.shape[0] == 0:
-        raise ValueError(
-            f"means must have shape (k, 2) (or (2,) for one component), got {tuple(m.shape)}"
-        )
-    k = m.shape[0]
-    s = _as_float64(stds, "stds")
-    if s.ndim > 1 or (s.ndim == 1 and s.shape[0] not in (1, k)):
-        raise ValueError(
-            f"stds must be a number or have shape ({k},) for {k} means, got shape {tuple(s.shape)}"
-        )
-    s = s.reshape(-1).expand(k).clone()
-    w = torch.ones(k, dtype=torch.float64) if weights is None else _as_float64(weights, "weights")
-    if w.shape != (k,):
-        raise ValueError(f"weights must have shape ({k},) for {k} means, got {tuple(w.shape)}")
-    for name, v in (("means", m), ("stds", s), ("weights", w)):
-        if not torch.isfinite(v).all():
-            raise ValueError(f"{name} must be finite, got {v.tolist()}")
-    if (s <= 0).any():
-        raise ValueError(f"stds must be positive (> 0), got {s.tolist()}")
-    if (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"weights must be >= 0 with a positive sum, got {w.tolist()}")
-    return m, s, w
-
-
 class GaussianMixture(Target):
     """Mixture of isotropic Gaussians: sum_k w_k N(mean_k, std_k^2 I). Everything is exact.
 
@@ -145,7 +106,7 @@ class GaussianMixture(Target):
         name: str = "gaussian_mixture",
         bounds: Bounds | None = None,
     ):
-        self.means, self.stds, w = _mixture_params(means, stds, weights)
+        self.means, self.stds, w = mixture_params(means, stds, weights)
         self.weights = w / w.sum()
         self.name = name
         if bounds is None:
