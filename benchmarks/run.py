@@ -4,6 +4,11 @@
     python benchmarks/run.py --quick    # 2 targets, 1 seed (about 8 minutes on 2 cores)
     python benchmarks/run.py --smoke    # every code path once at toy sizes (< 2 min), temp dir
 
+Each row: way ("chain" or "map") and kind ("chain", "deterministic map", "stochastic
+map") from :mod:`genmod.ways` (the one definition); quality_seeds (one ratio per
+sampling seed, for notebook 08's intervals); density_evals, grad_evals (of the target)
+and net_evals (of a learned network) apart.
+
 Prints markdown tables and writes them to benchmarks/results.md (and the sampler rows to
 benchmarks/results.json, which notebook 08 reads; everything else to results_extra.json).
 The full and quick runs record speed and quality on the machine they run on and are not part
@@ -49,6 +54,7 @@ from genmod import (  # noqa: E402
     score,
     sde,
     targets,
+    ways,
 )
 from genmod.arrays import uniform_box  # noqa: E402
 
@@ -62,7 +68,6 @@ class Mode:
     seeds: tuple[int, ...]
     n: int = 2000  # samples per sampler (chains: parallel chains, final states)
     chain_steps: int = 1000
-    pilot: tuple[int, int] = (200, 100)  # chains, steps of each step-size pilot run
     data: int = 5000  # training samples of the learned models
     train_steps: int | None = None  # None: each fit's default
     sde_steps: tuple[tuple[str, int], ...] = (("em", 500), ("pc", 250), ("ode", 100))
@@ -91,7 +96,6 @@ MODES = {
         (0,),
         n=200,
         chain_steps=40,
-        pilot=(50, 20),
         data=500,
         train_steps=20,
         sde_steps=(("em", 20), ("pc", 10), ("ode", 5)),
@@ -104,8 +108,20 @@ MODES = {
         notebooks=False,
     ),
 }
-# acceptance rates each chain's step size is tuned towards in a short pilot run
-ACCEPT_GOAL = {"rwm": 0.3, "mala": 0.57, "hmc": 0.65}
+# Chains: every step size is adapted during a warm-up (mcmc.sample(step_size="auto"),
+# dual averaging towards each method's target acceptance); ULA, which has no accept step to
+# adapt on, runs at MALA's adapted step. Warm-up and kept steps as fractions of
+# mode.chain_steps (full: 500 + 1,000 for RWM, MALA, HMC); NUTS moves further per step and
+# PT runs 8 levels, so they take fewer. Both warm-up and kept steps count in evaluations
+# and seconds.
+CHAIN_RUNS = {
+    "rwm": dict(warmup=0.5, n_steps=1.0),
+    "mala": dict(warmup=0.5, n_steps=1.0),
+    "hmc": dict(warmup=0.5, n_steps=1.0, store_paths=False),
+    "ula": dict(warmup=0.0, n_steps=1.5),
+    "nuts": dict(warmup=0.3, n_steps=0.3, record_chain=None),
+    "pt": dict(warmup=0.3, n_steps=0.7, n_temperatures=8),
+}
 
 
 def _timed(fn):
@@ -114,55 +130,60 @@ def _timed(fn):
     return out, time.perf_counter() - t0
 
 
-def tune_step(t, method: str, seed: int = 0, pilot: tuple[int, int] = (200, 100)) -> float:
-    """Step size whose pilot acceptance is closest to ACCEPT_GOAL (ULA borrows MALA's)."""
-    m = "mala" if method == "ula" else method
-    goal, opts = ACCEPT_GOAL[m], {"store_paths": False} if m == "hmc" else {}
-    best = None
-    chains, steps = pilot
-    for step in (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2.0):
-        tr = mcmc.sample(
-            t,
-            m,
-            n_chains=chains,
-            n_steps=steps,
-            step_size=step,
-            seed=seed,
-            x0=t.sample(chains, seed=seed + 1),
-            **opts,
-        )
-        gap = abs(tr.acceptance_rate() - goal)
-        if best is None or gap < best[0]:
-            best = (gap, step)
-    return best[1]
+def _chain_run(t, method: str, seed: int, mode: Mode, mala_step):
+    run = {
+        k: (round(v * mode.chain_steps) if k in ("warmup", "n_steps") else v)
+        for k, v in CHAIN_RUNS[method].items()
+    }
+    step = mala_step if method == "ula" else "auto"
+    tr, dt = _timed(
+        lambda: mcmc.sample(t, method, n_chains=mode.n, step_size=step, seed=seed, **run)
+    )
+    return tr, dt, run
+
+
+def _way(sampler: str) -> dict:
+    way, kind, _ = ways.classify(sampler)
+    return dict(way=way, kind=kind)
 
 
 def chain_rows(t, mode: Mode) -> list[dict]:
-    rows, n_steps = [], mode.chain_steps
-    for method in ("rwm", "mala", "hmc", "ula"):
-        step = tune_step(t, method, pilot=mode.pilot)
-        opts = {"store_paths": False} if method == "hmc" else {}
-        q, secs, ess_s = [], [], []
+    rows, mala_steps = [], {}
+    for method in CHAIN_RUNS:
+        q, secs, ess_s, steps, evals, dens, grads = [], [], [], [], [], [], []
         for s in mode.seeds:
-            run = dict(n_chains=mode.n, n_steps=n_steps, step_size=step, seed=s, **opts)
-            tr, dt = _timed(lambda m=method, run=run: mcmc.sample(t, m, **run))
+            tr, dt, run = _chain_run(t, method, s, mode, mala_steps.get(s))
+            if method == "mala":
+                mala_steps[s] = tr.extras["step_size"]
             q.append(metrics.quality(tr.final(), t, seed=s))
             secs.append(dt)
-            ess = diagnostics.ess(tr, burn_in=n_steps // 2).min()  # worst coordinate, all chains
+            ess = diagnostics.ess(tr).min()  # worst coordinate, all chains, after the warm-up
             ess_s.append(float(ess) / dt)
-            evals = tr.n_evals
+            steps.append(tr.extras["step_size"])
+            evals.append(tr.n_evals)
+            # density and gradient evaluations counted apart by the samplers themselves
+            dens.append(tr.extras["density_evals"])
+            grads.append(tr.extras["grad_evals"])
+        h = statistics.mean(steps)
+        how = "MALA's adapted h" if method == "ula" else "adapted h"
+        kept = f"{run['warmup']} warm-up + {run['n_steps']} steps"
+        kept += ", 8 temperatures up to 20" if method == "pt" else ""
         rows.append(
             dict(
                 target=t.name,
-                sampler=method.upper(),
-                way="chain",
+                sampler=method.upper(),  # showdown.race maps it back to the method
+                **_way(method.upper()),
                 train_s=0.0,
                 sample_s=statistics.mean(secs),
-                evals=evals,
+                evals=round(statistics.mean(evals)),
+                density_evals=round(statistics.mean(dens)),
+                grad_evals=round(statistics.mean(grads)),
+                net_evals=0,
                 quality=statistics.mean(q),
+                quality_seeds=q,
                 ess_per_s=statistics.mean(ess_s),
-                step_size=step,
-                note=f"step {step:g}, {n_steps} steps",
+                step_size=h,
+                note=f"{how} {h:.3g}, {kept}",
             )
         )
     return rows
@@ -184,11 +205,16 @@ def map_rows(t, mode: Mode) -> list[dict]:
             dict(
                 target=t.name,
                 sampler=name,
-                way="map",
+                **_way(name),
                 train_s=train_s,
                 sample_s=statistics.mean(secs),
                 evals=evals,
+                # a learned map evaluates its network, never the target
+                density_evals=0,
+                grad_evals=0,
+                net_evals=evals,
                 quality=statistics.mean(q),
+                quality_seeds=q,
                 ess_per_s=None,
                 note=note,
             )
@@ -201,7 +227,7 @@ def map_rows(t, mode: Mode) -> list[dict]:
         0,
         f"{mode.grid}x{mode.grid} grid of log p ({mode.grid**2:,} evaluations, once)",
     )
-    rows[-1]["evals"] = mode.grid**2
+    rows[-1].update(evals=mode.grid**2, density_evals=mode.grid**2, net_evals=0)
 
     flow, dt = _timed(lambda: flows.fit(data, progress=False, seed=0, **fit))
     add("RealNVP flow", dt, lambda s: flow.sample(N, seed=s), 1, "one pass per sample")
@@ -265,7 +291,7 @@ def mcmc_throughput(chains: int = 1000, steps: int = 1000, repeats: int = 3) -> 
 
 def quality_text(q: float) -> str:
     """Ratios above 1000 mean the sampler failed outright (e.g. ULA diverging): say so."""
-    return f"{q:.2f}" if q < 1000 else f"{q:.1e} (diverged)"
+    return f"{q:.2f}" if q <= ways.DIVERGED else f"{q:.1e} (diverged)"
 
 
 def fmt(v, spec=".2f"):
@@ -274,7 +300,7 @@ def fmt(v, spec=".2f"):
 
 def sampler_table(rows, n: int = 2000) -> str:
     lines = [
-        f"| target | sampler | way | train s | sample s ({n:,}) | evaluations ({n:,}) | "
+        f"| target | sampler | kind | train s | sample s ({n:,}) | evaluations ({n:,}) | "
         "quality (ED / floor) | ESS / s | note |",
         "|" + "---|" * 9,
     ]
@@ -282,7 +308,7 @@ def sampler_table(rows, n: int = 2000) -> str:
         cells = [
             r["target"],
             r["sampler"],
-            r["way"],
+            r["kind"],
             fmt(r["train_s"], ".1f"),
             fmt(r["sample_s"], ".3f"),
             f"{r['evals']:,}",
@@ -375,6 +401,40 @@ def browser_and_speed_sections(mode: Mode) -> tuple[list, list, dict | None, lis
     return thr, frames, ws, sections
 
 
+def update_chains(mode: Mode, out: Path, start: float) -> int:
+    """Replace the chain rows of the mode's targets in results.json and results.md's table."""
+    new = {}
+    for name in mode.targets:
+        print(f"[{time.perf_counter() - start:6.0f} s] {name} (chains only)", flush=True)
+        new[name] = chain_rows(targets.get(name), mode)
+    path = out.with_suffix(".json")
+    old = json.loads(path.read_text()) if path.exists() else []
+    merged, done = [], set()
+    for r in old:
+        name = r["target"]
+        if name in new and r["way"] == "chain":
+            if name not in done:
+                merged += new[name]
+                done.add(name)
+            continue
+        merged.append(r)
+    merged += [r for name in mode.targets if name not in done for r in new[name]]
+    path.write_text(json.dumps(merged, indent=1))
+    table = sampler_table(merged, mode.n)
+    text = out.read_text() if out.exists() else "## Samplers\n\n"
+    head = "| target | sampler | way |"
+    if head in text:
+        i = text.index(head)
+        j = text.find("\n\n", i)
+        text = text[:i] + table + (text[j:] if j >= 0 else "\n")
+    else:
+        text += table + "\n"
+    out.write_text(text)
+    print(table)
+    print(f"chain rows updated in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     group = ap.add_mutually_exclusive_group()
@@ -384,11 +444,19 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--skip-notebooks", action="store_true")
     ap.add_argument("--out", default=None, help="results.md path (default: benchmarks/)")
+    ap.add_argument(
+        "--only",
+        choices=["chains"],
+        help="re-run only the chain rows and update them in results.json and the samplers "
+        "table of results.md in place (everything else stays as it is)",
+    )
     args = ap.parse_args(argv)
     mode = MODES["smoke" if args.smoke else "quick" if args.quick else "full"]
     out = output_path(mode, args.out)
     torch.set_num_threads(1)
     start = time.perf_counter()
+    if args.only == "chains":
+        return update_chains(mode, out, start)
     rows = []
     for name in mode.targets:
         t = targets.get(name)

@@ -270,8 +270,13 @@ def test_9_numpy_integers_are_accepted():
 def test_9_mixture_shapes_are_named():
     with pytest.raises(ValueError, match=r"stds must be a number or have shape \(2,\)"):
         targets.GaussianMixture([[0.0, 0.0], [1.0, 1.0]], [1.0, 1.0, 1.0])
-    with pytest.raises(ValueError, match=r"means must have shape \(k, 2\).*got \(3,\)"):
-        targets.GaussianMixture([0.0, 1.0, 2.0], 1.0)
+    with pytest.raises(ValueError, match=r"means must have shape \(k, d\).*got \(2, 2, 2\)"):
+        targets.GaussianMixture(torch.zeros(2, 2, 2), 1.0)
+    with pytest.raises(ValueError, match=r"means must have shape \(k, d\).*got \(0, 2\)"):
+        targets.GaussianMixture(torch.zeros(0, 2), 1.0)
+    # since issue 18 a (d,) mean is one component in d dimensions: a correct answer
+    one = targets.GaussianMixture([0.0, 1.0, 2.0], 1.0)
+    assert one.dim == 3 and one.means.shape == (1, 3)
     with pytest.raises(ValueError, match=r"weights must have shape \(2,\)"):
         targets.GaussianMixture([[0.0, 0.0], [1.0, 1.0]], 1.0, [1.0])
 
@@ -309,3 +314,76 @@ def test_3_density_grids_keep_zero_density_at_zero():
     spike = lambda x: torch.where(x.abs() < 1e-3, math.inf, -(x**2))  # noqa: E731
     with pytest.raises(ValueError, match=r"inverse CDF on the interval: .* \+inf at 1 grid"):
         inverse.InverseCDF1D(spike, -1.0, 1.0, resolution=999)
+
+
+# issue 16's entry points: adaptation, NUTS and parallel tempering name what is wrong
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(method="mala", step_size="auto"), r"step_size='auto' .* give warmup > 0"),
+        (dict(method="mala", step_size="fast", warmup=5), r"step_size must be .* or 'auto'"),
+        (dict(method="ula", step_size="auto", warmup=5), r"'ula' has none: give a number"),
+        (dict(method="gibbs"), r"unknown method 'gibbs'; valid methods: rwm, .*nuts, pt"),
+        (dict(method="mala", step_size="auto", warmup=5, target_accept=1.2), r"target_accept"),
+        (dict(method="hmc", target_accept=0.0), r"target_accept must be in \(0, 1\)"),
+        (dict(method="mala", warmup=-1), r"warmup must be an integer >= 0, got -1"),
+        (dict(method="pt", temperatures=[1, 3, 2]), r"temperatures must be strictly increasing"),
+        (dict(method="pt", temperatures=[2, 3]), r"temperatures must start at 1"),
+        (dict(method="pt", n_temperatures=1), r"n_temperatures must be an integer >= 2"),
+        (dict(method="pt", max_temperature=NAN), r"max_temperature must be a finite number"),
+        (dict(method="nuts", max_depth=11), r"max_depth must be an integer in 1..10"),
+        (dict(method="nuts", record_chain=4), r"record_chain must be None or a chain index < 4"),
+    ],
+)
+def test_16_adaptation_nuts_and_tempering_name_the_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        mcmc.sample(targets.get("gaussian"), n_chains=4, n_steps=5, **kwargs)
+
+
+def test_16_numpy_counts_and_the_new_methods_warn_like_the_others():
+    t = targets.get("gaussian")
+    traj = mcmc.sample(t, "nuts", 4, 3, 0.5, warmup=np.int64(2), record_chain=np.int64(1))
+    assert traj.warmup == 2 and traj.xs.shape == (6, 4, 2)
+    far = torch.tensor([1e6, 1e6])
+    for method in ("nuts", "pt"):  # every proposal from (1e6, 1e6) on the banana diverges
+        with pytest.warns(RuntimeWarning, match=r"proposals diverged"):
+            mcmc.sample(targets.get("banana"), method, 4, 10, 0.1, x0=far)
+    with warnings.catch_warnings():  # an adapted run that mixes says nothing
+        warnings.simplefilter("error")
+        mcmc.sample(t, "pt", 4, 20, "auto", warmup=20)
+
+
+# issue 18: dimensions are checked against the target, and 2D-only helpers say so
+def test_18_dimensions_are_checked():
+    from genmod import plots, views
+
+    t64 = targets.mixture_nd(64)
+    for make in (lambda: targets.mixture_nd(0), lambda: targets.correlated_gaussian_nd(2.5)):
+        with pytest.raises(ValueError, match=r"^d must be an integer >= 1"):
+            make()
+    with pytest.raises(ValueError, match="spread must be a finite number"):
+        targets.mixture_nd(3, spread=NAN)
+    with pytest.raises(ValueError, match=r"x0 must have shape \(4, 64\) or \(64,\).*got \(4, 2\)"):
+        mcmc.sample(t64, "mala", 4, 5, x0=torch.zeros(4, 2))
+    with pytest.raises(ValueError, match=r"x must have shape \(n, 64\), got \(3, 2\)"):
+        t64.log_prob(torch.zeros(3, 2))
+    with pytest.raises(ValueError, match=r"samples must have shape \(n, 64\)"):
+        metrics.quality(torch.zeros(10, 2), t64)
+    with pytest.raises(ValueError, match=r"x_T must have shape \(n, 64\)"):
+        fn = sde.exact_score(t64, sde.VP())
+        sde.sample(fn, sde.VP(), 4, "em", n_steps=3, x_T=torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="the target has d = 64, the view d = 3"):
+        views.View.coords(3).target(t64)
+    with pytest.raises(ValueError, match="basis has 6 non-finite"):
+        views.View(torch.full((3, 2), NAN))
+    for helper in (plots.density_grid, lambda t: inverse.sample(t, 10)):
+        with pytest.raises(ValueError, match="is 2D only .* has d = 64; use a 2D view"):
+            helper(t64)
+    with pytest.raises(ValueError, match=r"must have shape \(n, 2\).*a 2D-only helper"):
+        plots.density_figure(targets.get("gaussian"), torch.zeros(5, 64))
+
+
+def test_18_stored_work_counts_every_coordinate():
+    # 400 steps x 10^4 chains in 64-D: 2.6e8 numbers, above guards.MAX_STORED (2e8)
+    with pytest.raises(ValueError, match=r"positions of d = 64 \(2\.57e\+08 numbers\)"):
+        mcmc.sample(targets.mixture_nd(64), "rwm", 10**4, 400)

@@ -77,8 +77,8 @@ def test_gaussian_mixture(means, stds, weights):
         k = t.means.shape[0]
         assert all(math.isfinite(v) for v in sum(t.bounds, ()))
         finite_tensor(t.log_prob(t.means), (k,))
-        finite_tensor(t.score(t.means), (k, 2))
-        finite_tensor(t.sample(5), (5, 2))
+        finite_tensor(t.score(t.means), (k, t.dim))  # means (k, d): any d >= 1 (issue 18)
+        finite_tensor(t.sample(5), (5, t.dim))
 
 
 @FAST
@@ -92,15 +92,23 @@ def test_log_prob_and_score(name, x):
 
 
 @FAST
-@given(st.sampled_from(mcmc.METHODS), COUNTS, COUNTS, STEPS, st.one_of(st.none(), arrays()))
-def test_mcmc_sample(method, n_chains, n_steps, step_size, x0):
-    t = targets.get("banana")
+@given(
+    st.sampled_from(mcmc.ALL_METHODS),
+    st.sampled_from(["banana", "mixture_d3"]),
+    COUNTS,
+    COUNTS,
+    st.one_of(STEPS, st.just("auto")),
+    st.one_of(st.none(), arrays()),
+)
+def test_mcmc_sample(method, name, n_chains, n_steps, step_size, x0):
+    # a 2D and a 3D target: x0 of the other width must be a clear error (issue 18)
+    t = targets.get("banana") if name == "banana" else targets.mixture_nd(3)
     names = ["n_chains", "n_steps", "step_size", "x0"]
     traj = clear_or_answer(
         lambda: mcmc.sample(t, method, n_chains, n_steps, step_size, x0=x0), names
     )
     if traj is not None:
-        finite_tensor(traj.xs, (int(n_steps) + 1, int(n_chains), 2))
+        finite_tensor(traj.xs, (int(n_steps) + 1, int(n_chains), t.dim))
 
 
 @FAST

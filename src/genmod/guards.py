@@ -11,8 +11,9 @@ work are module constants, documented here and named in their errors:
 - ``MAX_LOOP``: Python-level sampler iterations per call (n_steps x n_leapfrog): at the
   ~260 us per HMC leapfrog iteration measured on the shared 2-core machine (4 chains on
   the Gaussian target), 10^6 iterations are about 4 minutes;
-- ``MAX_STORED``: positions a Trajectory stores (frames x particles, x n_leapfrog + 1 with
-  HMC paths): 10^8 positions are 0.8 GB in float32, plus proposals.
+- ``MAX_STORED``: numbers a Trajectory stores (frames x particles x d, x n_leapfrog + 1
+  with HMC paths): 2 x 10^8 numbers (10^8 positions in 2D) are 0.8 GB in float32, plus
+  proposals.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 
 MAX_LEAPFROG = 1024
 MAX_LOOP = 10**6
-MAX_STORED = 10**8
+MAX_STORED = 2 * 10**8
 #: A run warns when more than this share of all proposals diverged.
 DIVERGENT_SHARE = 0.5
 
@@ -53,7 +54,9 @@ def check_positive(value, name: str, allow_zero: bool = False) -> float:
     return v
 
 
-def check_work(n_steps: int, n_particles: int, n_leapfrog: int = 1, store_paths: bool = False):
+def check_work(
+    n_steps: int, n_particles: int, n_leapfrog: int = 1, store_paths: bool = False, dim: int = 2
+):
     """Raise a clear error when a sampler run would exceed the documented work limits."""
     if n_leapfrog > MAX_LEAPFROG:
         raise ValueError(
@@ -65,27 +68,35 @@ def check_work(n_steps: int, n_particles: int, n_leapfrog: int = 1, store_paths:
             f"n_steps x n_leapfrog = {n_steps} x {n_leapfrog} is above the limit of {MAX_LOOP:.0e} "
             "sampler iterations per call (guards.MAX_LOOP); lower n_steps or n_leapfrog"
         )
-    stored = (n_steps + 1) * n_particles * ((n_leapfrog + 1) if store_paths else 1)
-    if stored > MAX_STORED:
+    positions = (n_steps + 1) * n_particles * ((n_leapfrog + 1) if store_paths else 1)
+    if positions * dim > MAX_STORED:
         raise ValueError(
-            f"n_steps x n_chains = {n_steps} x {n_particles} would store {stored:.2e} positions, "
-            f"above the limit of {MAX_STORED:.0e} (guards.MAX_STORED); lower n_steps or the "
-            "number of chains (or store_paths=False)"
+            f"n_steps x n_chains = {n_steps} x {n_particles} would store {positions:.2e} "
+            f"positions of d = {dim} ({positions * dim:.2e} numbers), above the limit of "
+            f"{MAX_STORED:.0e} numbers (guards.MAX_STORED); lower n_steps or the number of "
+            "chains (or store_paths=False)"
         )
 
 
-def check_start(x0, n: int, name: str = "x0") -> torch.Tensor:
-    """Start points as an (n, 2) float32 tensor: from (n, 2) or one (2,) point, all finite."""
+def check_start(x0, n: int, name: str = "x0", dim: int | None = 2) -> torch.Tensor:
+    """Start points as an (n, d) float32 tensor: from (n, d) or one (d,) point, all finite.
+
+    dim: the target's d (None: any d >= 1, e.g. ULA on a score alone).
+    """
+    d = "d" if dim is None else dim
     try:
         x = torch.as_tensor(x0, dtype=torch.float32).detach()
     except (TypeError, ValueError, RuntimeError):
         raise TypeError(
-            f"{name} must be an ({n}, 2) or (2,) array of numbers, got {x0!r}"
+            f"{name} must be an ({n}, {d}) or ({d},) array of numbers, got {x0!r}"
         ) from None
-    if x.shape == (2,):
-        x = x.expand(n, 2)
-    if x.shape != (n, 2):
-        raise ValueError(f"{name} must have shape ({n}, 2) or (2,), got {tuple(x.shape)}")
+    if x.ndim == 1 and x.shape[0] >= 1 and dim in (None, x.shape[0]):
+        x = x.expand(n, x.shape[0])
+    if x.ndim != 2 or x.shape[0] != n or x.shape[1] < 1 or dim not in (None, x.shape[1]):
+        where = "" if dim is None else f" (the target has d = {dim})"
+        raise ValueError(
+            f"{name} must have shape ({n}, {d}) or ({d},){where}, got {tuple(x.shape)}"
+        )
     check_finite_tensor(x, name)
     return x.clone()
 
@@ -134,6 +145,8 @@ def first_call_checked(fn: Callable, name: str, x_arg: int = 0) -> Callable:
             checked = True
         return out
 
+    if hasattr(fn, "dim"):  # a ScoreModel's or exact score's dimension (sde.model_dim)
+        wrapped.dim = fn.dim
     return wrapped
 
 
@@ -152,27 +165,30 @@ def grid_log_density(logp: torch.Tensor, what: str) -> torch.Tensor:
     return logp
 
 
-def warn_chain_trouble(method: str, divergent: torch.Tensor, moved: torch.Tensor) -> str | None:
+def warn_chain_trouble(
+    method: str, n_divergent: int, n_proposals: int, moved: torch.Tensor
+) -> str | None:
     """Warn once when most proposals diverged or no chain ever moved; returns the message.
 
-    divergent: (n_steps, n_chains) bool; moved: (n_chains,) bool, True where the chain left
-    its start.
+    n_divergent of n_proposals diverged; moved: (n_chains,) bool, True where the chain left
+    its start (both counted by the caller over the steps kept, after any warm-up).
     """
-    share = float(divergent.float().mean()) if divergent.numel() else 0.0
+    share = n_divergent / n_proposals if n_proposals else 0.0
     msg = None
     if share > DIVERGENT_SHARE:
         msg = (
-            f"{method}: {int(divergent.sum())} of {divergent.numel()} proposals diverged "
+            f"{method}: {n_divergent} of {n_proposals} proposals diverged "
             "(non-finite log density, score or position, or an energy error); check the "
             "score or target for NaN, the start x0 for far-away points, or lower step_size"
         )
-    elif not bool(moved.any()):
+    elif n_proposals and not bool(moved.any()):
         msg = (
-            f"{method}: no chain moved from its start in {divergent.shape[0]} steps (every "
-            "proposal rejected); lower step_size or check the target's log density"
+            f"{method}: no chain moved from its start in {n_proposals // moved.numel()} "
+            "proposals each (every proposal rejected); lower step_size or check the target's "
+            "log density"
         )
     if msg is not None:
-        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+        warnings.warn(msg, RuntimeWarning, stacklevel=4)  # the caller of mcmc.sample
     return msg
 
 
@@ -198,16 +214,18 @@ def _as_float64(value, name: str) -> torch.Tensor:
 
 
 def mixture_params(means, stds, weights):
-    """Checked (k, 2) means, (k,) stds and (k,) unnormalized weights of a mixture.
+    """Checked (k, d) means, (k,) stds and (k,) unnormalized weights of a mixture.
 
-    means: (k, 2), or (2,) for one component; stds: a scalar or (k,); weights: (k,) or None.
-    Every value must be finite; stds > 0; weights >= 0 with a positive sum.
+    means: (k, d) with k, d >= 1, or (d,) for one component; stds: a scalar or (k,);
+    weights: (k,) or None. Every value must be finite; stds > 0; weights >= 0 with a
+    positive sum.
     """
     m = _as_float64(means, "means")
-    m = m[None] if m.shape == (2,) else m
-    if m.ndim != 2 or m.shape[1] != 2 or m.shape[0] == 0:
+    m = m[None] if m.ndim == 1 else m
+    if m.ndim != 2 or m.shape[1] == 0 or m.shape[0] == 0:
         raise ValueError(
-            f"means must have shape (k, 2) (or (2,) for one component), got {tuple(m.shape)}"
+            f"means must have shape (k, d) with k, d >= 1 (or (d,) for one component), "
+            f"got {tuple(_as_float64(means, 'means').shape)}"
         )
     k = m.shape[0]
     s = _as_float64(stds, "stds")
@@ -221,9 +239,15 @@ def mixture_params(means, stds, weights):
         raise ValueError(f"weights must have shape ({k},) for {k} means, got {tuple(w.shape)}")
     for name, v in (("means", m), ("stds", s), ("weights", w)):
         if not torch.isfinite(v).all():
-            raise ValueError(f"{name} must be finite, got {v.tolist()}")
+            raise ValueError(f"{name} must be finite, got {_short(v)}")
     if (s <= 0).any():
-        raise ValueError(f"stds must be positive (> 0), got {s.tolist()}")
+        raise ValueError(f"stds must be positive (> 0), got {_short(s)}")
     if (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"weights must be >= 0 with a positive sum, got {w.tolist()}")
+        raise ValueError(f"weights must be >= 0 with a positive sum, got {_short(w)}")
     return m, s, w
+
+
+def _short(v: torch.Tensor) -> str:
+    """A tensor's values for an error message, cut short when there are many (64-D means)."""
+    flat = v.reshape(-1).tolist()
+    return str(flat) if len(flat) <= 12 else f"{flat[:12]}[:12] of {len(flat)} values"

@@ -14,8 +14,8 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod.arrays import as_points, check_n, grid
+from genmod.densities import Target, require_2d
 from genmod.guards import grid_log_density
-from genmod.targets import Target
 
 #: The one colour scheme of the notes.
 COLORS = {
@@ -63,6 +63,7 @@ def density_grid(target: Target, resolution: int = 100, log: bool = False, bound
     NaN is drawn as zero density and -inf stays zero (never a finite log density); a density
     that is +inf somewhere, or zero everywhere on the grid, is a ValueError.
     """
+    require_2d(target, "a density heatmap")
     resolution = check_n(resolution, "resolution")
     xs, ys, pts, _ = grid(bounds or target.bounds, resolution)
     with torch.no_grad():

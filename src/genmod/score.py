@@ -25,12 +25,12 @@ import torch
 from torch import nn
 
 from genmod import training
-from genmod.arrays import as_points, check_n
+from genmod.arrays import as_points, check_dim, check_n
 from genmod.nets import MLP
 from genmod.sde import EPS, SDE
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor | float], torch.Tensor]
-METHODS = ("dsm", "ladder", "ssm", "sde")
+METHODS = ("dsm", "ladder", "ssm", "esm", "sde")
 WEIGHTINGS = ("sigma2", "likelihood")
 
 
@@ -52,7 +52,7 @@ def max_pairwise_distance(data, n: int = 2000) -> float:
     Song & Ermon (2020), technique 1: sigma_max about the largest pairwise distance lets
     Langevin at the top level move between any two data points.
     """
-    x = as_points(data, "data", finite=True)[:n].double()
+    x = as_points(data, "data", dim=None, finite=True)[:n].double()
     return float(torch.cdist(x, x).max())
 
 
@@ -125,15 +125,21 @@ class ScoreModel(nn.Module):
     hidden, depth, embed: MLP width, number of hidden layers, time-embedding size (the net
         sees t only when the schedule has more than one level).
     seed: initialization seed (a local generator state: the global one is untouched).
+    dim: d, the dimension of the points (``fit`` takes it from the data).
+    base: an optional known score_fn(x, t) the net corrects: s = base + net / sigma_t
+        (e.g. ``sde.exact_score`` of the data's best Gaussian: the net then learns only
+        what the Gaussian misses). Conditional schedules only.
     """
 
-    def __init__(self, schedule=None, hidden=128, depth=3, embed=32, seed=0):
+    def __init__(self, schedule=None, hidden=128, depth=3, embed=32, seed=0, dim=2, base=None):
         super().__init__()
-        self.schedule = schedule
+        self.schedule, self.base = schedule, base
+        self.dim = check_dim(dim, "dim")
         self.conditional = isinstance(schedule, Ladder | SDE)
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            self.net = MLP(2, 2, hidden, depth, time_embed=embed if self.conditional else 0)
+            time_embed = embed if self.conditional else 0
+            self.net = MLP(self.dim, self.dim, hidden, depth, time_embed=time_embed)
         self.history: list[float] = []
 
     @property
@@ -145,13 +151,19 @@ class ScoreModel(nn.Module):
 
     def _net(self, x, t):
         if not self.conditional:
+            if self.base is not None:
+                raise ValueError("a base score needs a conditional schedule (a ladder or an SDE)")
             return self.net(x)
         if t is None:
             raise ValueError("this score model is noise-conditional: call it as model(x, t)")
-        return self.net(x, torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0]))
+        t = torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0])
+        out = self.net(x, t)
+        if self.base is not None:  # sigma_t s_base: the net's output scale (see forward)
+            out = out + self.schedule.marginal(t)[1].to(x.dtype)[:, None] * self.base(x, t)
+        return out
 
     def forward(self, x: torch.Tensor, t=None) -> torch.Tensor:
-        """Score at x: (n, 2); t: a float or (n,) tensor (ignored for one fixed level)."""
+        """Score at x: (n, d); t: a float or (n,) tensor (ignored for one fixed level)."""
         out = self._net(x, t)
         if self.schedule is None:
             return out
@@ -167,7 +179,7 @@ class ScoreModel(nn.Module):
     @torch.no_grad()
     def score(self, x, t=None) -> torch.Tensor:
         """The learned score, detached, float32: use it wherever ``target.score`` goes."""
-        return self(as_points(x).float(), t)
+        return self(as_points(x, dim=self.dim).float(), t)
 
 
 def _draw_t(schedule, n: int, g: torch.Generator, t_power: float) -> torch.Tensor:
@@ -217,6 +229,22 @@ def ssm_loss(model: ScoreModel, x: torch.Tensor, g: torch.Generator) -> torch.Te
     return ((grad_sv * v).sum(1) + 0.5 * ((s * v).sum(1)) ** 2).mean()
 
 
+def esm_loss(model: ScoreModel, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Explicit score matching (Hyvarinen 2005): E [tr(grad_x s(x)) + |s(x)|^2 / 2].
+
+    The Fisher divergence (1/2) E |s - grad log p|^2 after integrating by parts: the
+    unknown grad log p is gone, but the trace of the Jacobian costs one backward pass per
+    dimension (d of them; sliced score matching replaces them by one random projection).
+    ``g`` is unused (no noise); it keeps the signature of the other losses.
+    """
+    x = x.detach().requires_grad_(True)
+    s = model(x)
+    trace = sum(
+        torch.autograd.grad(s[:, i].sum(), x, create_graph=True)[0][:, i] for i in range(x.shape[1])
+    )
+    return (trace + 0.5 * (s**2).sum(1)).mean()
+
+
 def _schedule(method, sigma, sigmas, an_sde, data):
     if method == "dsm":
         return Level(sigma)
@@ -245,19 +273,23 @@ def fit(
     lr: float | None = None,
     hidden: int = 128,
     depth: int | None = None,
+    base=None,
     progress: bool = True,
     seed: int = 0,
 ) -> ScoreModel:
-    """Train a :class:`ScoreModel` on (n, 2) data with :func:`genmod.training.fit`.
+    """Train a :class:`ScoreModel` on (n, d) data with :func:`genmod.training.fit` (d from
+    the data: the same call trains on 2D toys and on 64-pixel digits).
 
     Parameters
     ----------
     method: ``"dsm"`` (one noise level ``sigma``), ``"ladder"`` (the levels ``sigmas``,
         default geometric, 10 levels from the largest pairwise distance of the data down to
         0.05), ``"sde"`` (every time of ``an_sde``; ``weighting``, ``t_power``: see
-        :func:`dsm_loss`) or ``"ssm"`` (sliced score matching on the clean data).
+        :func:`dsm_loss`), ``"ssm"`` (sliced score matching on the clean data) or
+        ``"esm"`` (explicit score matching, :func:`esm_loss`).
         None: ``"sde"`` when ``an_sde`` is given, else ``"dsm"``.
     lr, depth: None for 3e-3 and 4 hidden layers with an SDE, else 1e-2 and 3.
+    base: a known score_fn the model corrects (see :class:`ScoreModel`).
     seed: initialization, minibatches and noise (local generators).
 
     Returns
@@ -267,13 +299,14 @@ def fit(
     method = method or ("sde" if an_sde is not None else "dsm")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    x = as_points(data, "data", finite=True, min_n=2).float()
+    x = as_points(data, "data", dim=None, finite=True, min_n=2).float()
     schedule = _schedule(method, sigma, sigmas, an_sde, x)
     lr = lr or (3e-3 if method == "sde" else 1e-2)
     depth = depth or (4 if method == "sde" else 3)
-    model = ScoreModel(schedule, hidden=hidden, depth=depth, seed=seed)
-    if method == "ssm":
-        loss = lambda batch, g: ssm_loss(model, batch, g)  # noqa: E731
+    model = ScoreModel(schedule, hidden, depth, seed=seed, dim=x.shape[1], base=base)
+    if method in ("ssm", "esm"):
+        fn = ssm_loss if method == "ssm" else esm_loss
+        loss = lambda batch, g: fn(model, batch, g)  # noqa: E731
     else:
         loss = lambda batch, g: dsm_loss(model, batch, g, weighting, t_power)  # noqa: E731
     desc = f"score matching ({an_sde.name if method == 'sde' else method})"

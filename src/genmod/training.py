@@ -28,6 +28,7 @@ def fit(
     desc: str = "training",
     weight_decay: float = 0.0,
     clip: float | None = 1.0,
+    labels=None,
     seed: int = 0,
 ) -> list[float]:
     """Adam on minibatches of ``data``, cosine-decayed learning rate; returns the loss history.
@@ -37,13 +38,18 @@ def fit(
     model: the module whose parameters are trained (initialize it under a seed first).
     loss_fn: ``loss_fn(batch, generator) -> scalar``; draw any noise from ``generator``
         so that the run is reproducible.
-    data: (n, 2) tensor of training samples.
+    data: (n, d) tensor of training samples.
+    labels: optional (n,) tensor; then ``loss_fn`` gets ``(batch, batch_labels)`` as its batch.
     n_steps, batch_size, lr: optimisation budget; clip: gradient-norm clipping (None: off).
     seed: seeds minibatch choice and the generator handed to ``loss_fn``.
     progress: show a tqdm text progress bar on stdout (a notebook stores its last state
         as text, so a cold notebook shows the finished bar, not a widget's text repr).
     """
-    data = as_points(data, "data", finite=True, min_n=1).float()
+    data = as_points(data, "data", dim=None, finite=True, min_n=1).float()
+    if labels is not None:
+        labels = torch.as_tensor(labels)
+        if labels.shape != (data.shape[0],):
+            raise ValueError(f"labels must have shape ({data.shape[0]},), got {labels.shape}")
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr}")
@@ -55,7 +61,7 @@ def fit(
     bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5, file=sys.stdout)
     for step in bar:
         idx = torch.randint(data.shape[0], (min(batch_size, data.shape[0]),), generator=g)
-        loss = loss_fn(data[idx], g)
+        loss = loss_fn(data[idx] if labels is None else (data[idx], labels[idx]), g)
         if not torch.isfinite(loss):
             raise FloatingPointError(
                 f"loss became {loss.item()} at step {step} although the data are finite; "
