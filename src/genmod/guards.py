@@ -7,7 +7,8 @@ densities on a grid). Samplers call
 :func:`warn_chain_trouble` once per run, so chains that never move say so. The limits on
 work are module constants, documented here and named in their errors:
 
-- ``MAX_LEAPFROG``: leapfrog steps per HMC step (Stan's largest tree, depth 10, has 1024);
+- ``MAX_LEAPFROG``: leapfrog steps per HMC step (Stan's largest tree, depth 10, has 1024;
+  NUTS's ``max_depth`` is capped at 10 to match, :func:`genmod.nuts.check_depth`);
 - ``MAX_LOOP``: Python-level sampler iterations per call (n_steps x n_leapfrog): at the
   ~260 us per HMC leapfrog iteration measured on the shared 2-core machine (4 chains on
   the Gaussian target), 10^6 iterations are about 4 minutes;
