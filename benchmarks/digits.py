@@ -17,10 +17,10 @@ classifier; Langevin chains with the learned score (do they change digit class?)
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 import torch
+from dimension import clocked
 
 from genmod import control, digits, likelihood, mcmc, score, sde
 
@@ -60,16 +60,9 @@ SIZES = {
 }
 
 
-def _clocked(fn):
-    """(fn(), wall seconds, CPU seconds of this process)."""
-    w, c = time.perf_counter(), time.process_time()
-    out = fn()
-    return out, time.perf_counter() - w, time.process_time() - c
-
-
 def _train(data, vp, base, sz: Sizes, out: dict):
     fit = dict(n_steps=sz.train_steps, hidden=sz.hidden, depth=sz.depth, lr=2e-3, batch_size=256)
-    model, out["train_s"], out["train_cpu_s"] = _clocked(
+    model, out["train_s"], out["train_cpu_s"] = clocked(
         lambda: score.fit(data.train, an_sde=vp, base=base, progress=False, seed=0, **fit)
     )
     out["train_steps"], out["hidden"], out["depth"] = sz.train_steps, sz.hidden, sz.depth
@@ -78,7 +71,7 @@ def _train(data, vp, base, sz: Sizes, out: dict):
 
 def _bits_per_dim(model, vp, gauss, held, out: dict) -> None:
     """The learned model through the PF-ODE (Hutchinson), the Gaussian exactly."""
-    ll, out["likelihood_s"], _ = _clocked(
+    ll, out["likelihood_s"], _ = clocked(
         lambda: likelihood.log_likelihood(
             model, vp, held, method="hutchinson", n_probes=2, rtol=1e-3, atol=1e-3
         )
@@ -93,7 +86,7 @@ def _bits_per_dim(model, vp, gauss, held, out: dict) -> None:
 def _control(model, vp, gauss, data, held, labels, judge, sz: Sizes, out: dict) -> None:
     """Inpainting the bottom half of held-out digits; guidance with a noisy classifier."""
     mask = digits.top_half()
-    inp, out["inpaint_s"], _ = _clocked(
+    inp, out["inpaint_s"], _ = clocked(
         lambda: control.inpaint_mask(model, vp, held, mask, len(held), sz.sde_steps)
     )
     out["inpaint_accuracy"] = judge.accuracy(inp.final().clamp(-1, 1), labels)
@@ -101,7 +94,7 @@ def _control(model, vp, gauss, data, held, labels, judge, sz: Sizes, out: dict) 
     out["inpaint_accuracy_gaussian_mean"] = judge.accuracy(cond, labels)
     top = torch.where(mask, held, torch.tensor(-1.0))
     out["top_half_only_accuracy"] = judge.accuracy(top, labels)
-    clf, out["classifier_s"], _ = _clocked(
+    clf, out["classifier_s"], _ = clocked(
         lambda: control.fit_classifier(
             data.train, data.train_labels, an_sde=vp, n_steps=sz.classifier_steps, progress=False
         )
@@ -119,7 +112,7 @@ def _control(model, vp, gauss, data, held, labels, judge, sz: Sizes, out: dict) 
 def _chains(model, vp, held, judge, sz: Sizes, out: dict) -> None:
     """ULA on the learned score at t = CHAIN_T from held-out digits: do they change class?"""
     step = 0.3 * float(vp.marginal(CHAIN_T)[1])
-    chains, out["chain_s"], _ = _clocked(
+    chains, out["chain_s"], _ = clocked(
         lambda: mcmc.sample(
             None,
             "ula",
@@ -151,7 +144,7 @@ def measure(sz: Sizes, log=print) -> dict:
     log("digits: bits/dim")
     _bits_per_dim(model, vp, gauss, held, out)
     # samples: the judge's class spread and confidence, against real and Gaussian draws
-    tr, out["sample_s"], _ = _clocked(
+    tr, out["sample_s"], _ = clocked(
         lambda: sde.sample(model, vp, sz.samples, method="em", n_steps=sz.sde_steps)
     )
     x = tr.final().clamp(-1, 1)

@@ -66,7 +66,7 @@ SIZES = {
 }
 
 
-def _clocked(fn):
+def clocked(fn):
     """(fn(), wall seconds, CPU seconds of this process)."""
     w, c = time.perf_counter(), time.process_time()
     out = fn()
@@ -104,7 +104,7 @@ def chain_rows(t, sz: Sizes) -> list[dict]:
         opts = {"n_leapfrog": sz.n_leapfrog, "store_paths": False} if method == "hmc" else {}
         runs, steps, acc = [], [], []
         for s in sz.seeds:
-            tr, wall, cpu = _clocked(
+            tr, wall, cpu = clocked(
                 lambda s=s, m=method, o=opts: mcmc.sample(
                     t,
                     m,
@@ -136,7 +136,7 @@ def map_rows(t, sz: Sizes) -> list[dict]:
     def add(name, train, draw, note):
         runs = []
         for s in sz.seeds:
-            (x, evals), wall, cpu = _clocked(lambda s=s: draw(s))
+            (x, evals), wall, cpu = clocked(lambda s=s: draw(s))
             runs.append(_judge(x, t, s, wall, cpu))
         rows.append(_row(t.dim, name, "map", train, runs, evals, note))
 
@@ -151,9 +151,9 @@ def map_rows(t, sz: Sizes) -> list[dict]:
     trained = f"{sz.train_steps} training steps"
     add("VP SDE, exact score", (0.0, 0.0), vp_draw(sde.exact_score(t, vp)), em + ": no learning")
     fit = dict(n_steps=sz.train_steps, progress=False, seed=0)
-    sm, *train = _clocked(lambda: score.fit(data, an_sde=vp, **fit))
+    sm, *train = clocked(lambda: score.fit(data, an_sde=vp, **fit))
     add("VP SDE, learned", train, vp_draw(sm), f"{em}; {trained}")
-    fm, *train = _clocked(lambda: flow_matching.fit(data, **fit))
+    fm, *train = clocked(lambda: flow_matching.fit(data, **fit))
     add(
         "flow matching",
         train,
@@ -172,7 +172,7 @@ def grid_rows(resolution: int = 400) -> list[dict]:
     """
     t = targets.get("mixture_unequal_d2")
     inverse.InverseCDF2D(t, 50)  # warm-up
-    _, _, cpu = _clocked(lambda: inverse.InverseCDF2D(t, resolution))
+    _, _, cpu = clocked(lambda: inverse.InverseCDF2D(t, resolution))
     per_cell = cpu / resolution**2
     rows = []
     for d in (1, 2, 3, 4, 8, 32, 64):
@@ -247,6 +247,7 @@ def section(result: dict, sz: Sizes, how: str) -> str:
     return (
         f"{TITLE}\n\n{how}; {len(sz.seeds)} sampling seed(s).\n"
         f"Target `mixture_unequal_d{{d}}`; chains: {sz.n:,} from the uniform start box, "
-        f"step adapted over {sz.warmup} warm-up steps, then {sz.chain_steps} steps.\n\n"
+        f"step adapted over {sz.warmup} warm-up steps, then {sz.chain_steps} steps. "
+        "Exact draws have a mode-weight error of about 0.01-0.02 at n = 2,000.\n\n"
         + tables(result, sz.n)
     )

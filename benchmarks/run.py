@@ -1,6 +1,6 @@
 """The notes' performance record: every sampler on every target, quality vs cost.
 
-    python benchmarks/run.py            # full run (5 targets, 3 sampling seeds)
+    python benchmarks/run.py            # full run (5 targets, 3 sampling seeds; then notebook 09's)
     python benchmarks/run.py --quick    # 2 targets, 1 seed (about 8 minutes on 2 cores)
     python benchmarks/run.py --smoke    # every code path once at toy sizes (< 2 min), temp dir
     python benchmarks/run.py --only chains|dimension|digits   # one part, updated in place
@@ -429,20 +429,23 @@ def beyond_2d(mode: Mode, out: Path, part: str, start: float, argv) -> str:
     import digits
     import dimension
 
+    loads = [os.getloadavg()[0]]  # 1-minute load average, at every stage
+
     def log(msg):
+        loads.append(os.getloadavg()[0])
         print(f"[{time.perf_counter() - start:6.0f} s] {msg}", flush=True)
 
     module = {"dimension": dimension, "digits": digits}[part]
     sizes = module.SIZES[mode.name]
-    load0, t0 = os.getloadavg()[0], time.perf_counter()
+    t0 = time.perf_counter()
     result = module.measure(sizes, log=log)
-    load1 = os.getloadavg()[0]
+    loads.append(os.getloadavg()[0])
     out.with_name(f"{part}.json").write_text(json.dumps(result, indent=1))
     nice = os.nice(0)
     how = (
         f"`{f'nice -n {nice} ' if nice else ''}python benchmarks/run.py "
         f"{shlex.join(argv)}` on {machine()}; {time.perf_counter() - t0:.0f} s in all, "
-        f"load average {load0:.1f} at the start and {load1:.1f} at the end"
+        f"1-minute load average {min(loads):.1f}-{max(loads):.1f} (sampled at each stage)"
     )
     if part == "dimension":
         return dimension.section(result, sizes, how)
