@@ -1,7 +1,7 @@
 """The notes' performance record: every sampler on every target, quality vs cost.
 
     python benchmarks/run.py            # full run (5 targets, 3 sampling seeds; then notebook 09's)
-    python benchmarks/run.py --quick    # 2 targets, 1 seed (about 8 minutes on 2 cores)
+    python benchmarks/run.py --quick    # 2 targets, 1 seed (8 minutes on 2 cores); 09's: 1 seed
     python benchmarks/run.py --smoke    # every code path once at toy sizes (< 2 min), temp dir
     python benchmarks/run.py --only chains|dimension|digits   # one part, updated in place
 
@@ -442,9 +442,10 @@ def beyond_2d(mode: Mode, out: Path, part: str, start: float, argv) -> str:
     loads.append(os.getloadavg()[0])
     out.with_name(f"{part}.json").write_text(json.dumps(result, indent=1))
     nice = os.nice(0)
+    command = shlex.join(["python", "benchmarks/run.py", *argv])
     how = (
-        f"`{f'nice -n {nice} ' if nice else ''}python benchmarks/run.py "
-        f"{shlex.join(argv)}` on {machine()}; {time.perf_counter() - t0:.0f} s in all, "
+        f"`{f'nice -n {nice} ' if nice else ''}{command}` on {machine()}; "
+        f"{time.perf_counter() - t0:.0f} s in all, "
         f"1-minute load average {min(loads):.1f}-{max(loads):.1f} (sampled at each stage)"
     )
     if part == "dimension":
@@ -500,7 +501,9 @@ def update_chains(mode: Mode, out: Path, start: float) -> int:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     group = ap.add_mutually_exclusive_group()
-    group.add_argument("--quick", action="store_true", help="2 targets, 1 seed (< 10 min)")
+    group.add_argument(
+        "--quick", action="store_true", help="2 targets, 1 seed; notebook 09's parts with 1 seed"
+    )
     group.add_argument(
         "--smoke", action="store_true", help="every code path at toy sizes (< 2 min), temp dir"
     )
