@@ -36,7 +36,7 @@ class GAN(nn.Module):
         self, latent_dim: int = 2, hidden: int = 64, depth: int = 2, shift=(0, 0), scale=(1, 1)
     ):
         super().__init__()
-        self.latent_dim = check_n(latent_dim)
+        self.latent_dim = check_n(latent_dim, "latent_dim")
         self.G = MLP(latent_dim, 2, hidden=hidden, depth=depth)
         self.D = MLP(2, 1, hidden=hidden, depth=depth)
         # both nets work in standardized data units; shift/scale map back
@@ -169,7 +169,7 @@ def fit(
 
     Returns the trained GAN with ``.history`` (losses per step) and ``.snapshots``.
     """
-    data = as_points(data, "data").float()
+    data = as_points(data, "data", finite=True, min_n=2).float()
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
     lrs_ok = all(v > 0 and math.isfinite(v) for v in (lr, lr_g or lr))
     if not lrs_ok or grad_penalty < 0 or instance_noise < 0:
@@ -212,7 +212,9 @@ def fit(
         for sched in scheds:
             sched.step()
         if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
-            raise FloatingPointError(f"GAN loss became non-finite at step {step}; lower lr")
+            raise FloatingPointError(
+                f"GAN loss became non-finite at step {step} although the data are finite; lower lr"
+            )
         model.history["d_loss"].append(d_loss.item())
         model.history["g_loss"].append(g_loss.item())
         if step % 100 == 0:
