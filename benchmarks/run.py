@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # full run (5 targets, 3 sampling seeds)
     python benchmarks/run.py --quick    # 2 targets, 1 seed (about 8 minutes on 2 cores)
+    python benchmarks/run.py --only maps   # re-run only the map rows, update results.json
 
 Prints markdown tables and writes them to benchmarks/results.md (and the sampler rows to
 benchmarks/results.json, which notebook 08 reads). Not part of the test suite: tests check
@@ -244,13 +245,47 @@ def machine() -> str:
     )
 
 
+def merge_rows(old: list[dict], new: list[dict]) -> list[dict]:
+    """``old`` with each row of the same (target, sampler) replaced by its ``new`` row, in
+    place; new rows with no old match are appended."""
+    key = lambda r: (r["target"], r["sampler"])  # noqa: E731
+    fresh = {key(r): r for r in new}
+    out = [fresh.pop(key(r), r) for r in old]
+    return out + list(fresh.values())
+
+
+def only(kind: str, names, seeds, json_path: Path) -> int:
+    """Re-run one kind of row (``"chains"`` or ``"maps"``) and update results.json in place.
+
+    results.md is left alone: the new rows are printed as a table to paste or to compare.
+    """
+    rows = []
+    for name in names:
+        t = targets.get(name)
+        rows += chain_rows(t, seeds, n_steps=1000) if kind == "chains" else map_rows(t, seeds)
+    old = json.loads(json_path.read_text()) if json_path.exists() else []
+    json_path.write_text(json.dumps(merge_rows(old, rows), indent=1))
+    print(sampler_table(rows))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="2 targets, 1 seed (< 10 min)")
     ap.add_argument("--skip-notebooks", action="store_true")
     ap.add_argument("--out", default=str(HERE / "results.md"))
+    ap.add_argument(
+        "--only",
+        choices=("chains", "maps"),
+        help="re-run only these rows (full targets and seeds, or --quick's) and update "
+        "results.json in place; results.md is not rewritten",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
+    if args.only:
+        names = QUICK_TARGETS if args.quick else FULL_TARGETS
+        seeds = [0] if args.quick else [0, 1, 2]
+        return only(args.only, names, seeds, Path(args.out).with_suffix(".json"))
     start = time.perf_counter()
     names = QUICK_TARGETS if args.quick else FULL_TARGETS
     seeds = [0] if args.quick else [0, 1, 2]

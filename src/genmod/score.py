@@ -31,7 +31,8 @@ from genmod.sde import EPS, SDE
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor | float], torch.Tensor]
 METHODS = ("dsm", "ladder", "ssm", "sde")
-WEIGHTINGS = ("sigma2", "likelihood")
+WEIGHTINGS = ("sigma2", "likelihood", "edm")
+TIME_INPUTS = ("t", "log_sigma")
 
 
 def geometric_sigmas(sigma_max: float, sigma_min: float, n_levels: int) -> torch.Tensor:
@@ -124,13 +125,37 @@ class ScoreModel(nn.Module):
         noise-free model (sliced score matching: s(x) = net(x)).
     hidden, depth, embed: MLP width, number of hidden layers, time-embedding size (the net
         sees t only when the schedule has more than one level).
+    precondition: None, or ``(mean, std)`` of the data: the preconditioning of Karras et
+        al. (2022, EDM) written for noise prediction. With v_t = alpha_t^2 std^2 + sigma_t^2
+        (the variance of x_t if the data were N(mean, std^2 I)),
+        ``-z_hat = -sigma_t (x_t - alpha_t mean) / v_t + (alpha_t std / sqrt(v_t)) F(c_in x_t)``:
+        the first term is the exact answer for Gaussian data (EDM's c_skip), the network F
+        only adds the residual (scaled by EDM's c_out) and sees x_t scaled to unit variance
+        (c_in). As t -> T the residual's weight alpha_t -> 0, so the prior end is exact.
+    time_input: what the time embedding sees: ``"t"``, or ``"log_sigma"`` (SDEs: the
+        position of log(sigma_t / alpha_t) between t = EPS and T, EDM's c_noise), which
+        spreads the small noise levels out instead of crowding them near t = 0.
+        None: ``"log_sigma"`` with ``precondition``, else ``"t"``.
     seed: initialization seed (a local generator state: the global one is untouched).
     """
 
-    def __init__(self, schedule=None, hidden=128, depth=3, embed=32, seed=0):
+    def __init__(
+        self, schedule=None, hidden=128, depth=3, embed=32, seed=0, precondition=None,
+        time_input=None,
+    ):  # fmt: skip
         super().__init__()
+        time_input = time_input or ("log_sigma" if precondition is not None else "t")
+        if time_input not in TIME_INPUTS:
+            raise ValueError(f"time_input must be one of {', '.join(TIME_INPUTS)}")
         self.schedule = schedule
         self.conditional = isinstance(schedule, Ladder | SDE)
+        self.time_input = time_input if isinstance(schedule, SDE) else "t"
+        if precondition is not None and schedule is None:
+            raise ValueError("precondition needs a noise schedule")
+        self.precondition = None
+        if precondition is not None:
+            mean, std = precondition
+            self.precondition = (torch.as_tensor(mean).float().reshape(1, -1), float(std))
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             self.net = MLP(2, 2, hidden, depth, time_embed=embed if self.conditional else 0)
@@ -143,12 +168,29 @@ class ScoreModel(nn.Module):
             raise AttributeError("only a ladder model has sigmas")
         return self.schedule.levels
 
+    def _time(self, t):
+        if self.time_input == "t":
+            return t
+        log_snr = lambda u: torch.log(_sigma_over_alpha(self.schedule, u))  # noqa: E731
+        lo, hi = log_snr(torch.tensor(EPS)), log_snr(torch.tensor(self.schedule.T))
+        return ((log_snr(t) - lo) / (hi - lo)).to(t.dtype)
+
     def _net(self, x, t):
-        if not self.conditional:
-            return self.net(x)
-        if t is None:
-            raise ValueError("this score model is noise-conditional: call it as model(x, t)")
-        return self.net(x, torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0]))
+        """-z_hat(x_t, t), the negated noise prediction: (n, 2)."""
+        if self.conditional:
+            if t is None:
+                raise ValueError("this score model is noise-conditional: call it as model(x, t)")
+            t = torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0])
+        if self.precondition is None:
+            return self.net(x, self._time(t)) if self.conditional else self.net(x)
+        mean, std = self.precondition
+        alpha, sigma = (v.to(x.dtype).expand(x.shape[0])[:, None] for v in self.schedule.marginal(
+            torch.zeros(x.shape[0]) if t is None else t))  # fmt: skip
+        sd = (alpha**2 * std**2 + sigma**2).sqrt()  # the std x_t would have for Gaussian data
+        centred = x - alpha * mean
+        inner = centred / sd
+        out = self.net(inner, self._time(t)) if self.conditional else self.net(inner)
+        return -sigma * centred / sd**2 + (alpha * std / sd) * out
 
     def forward(self, x: torch.Tensor, t=None) -> torch.Tensor:
         """Score at x: (n, 2); t: a float or (n,) tensor (ignored for one fixed level)."""
@@ -170,6 +212,11 @@ class ScoreModel(nn.Module):
         return self(as_points(x).float(), t)
 
 
+def _sigma_over_alpha(schedule, t):
+    alpha, sigma = schedule.marginal(t)
+    return (sigma / alpha).float()
+
+
 def _draw_t(schedule, n: int, g: torch.Generator, t_power: float) -> torch.Tensor:
     if isinstance(schedule, SDE):  # t = EPS + (T - EPS) u^t_power, u ~ U(0, 1)
         return EPS + (schedule.T - EPS) * torch.rand(n, generator=g) ** t_power
@@ -189,7 +236,9 @@ def dsm_loss(
     -z / sigma_t is the score of the Gaussian kernel q(x_t | x0), and the minimizer is
     grad log p_t. ``weighting="sigma2"``: lambda = sigma_t^2 (Song & Ermon's, = |net + z|^2,
     DDPM's noise-prediction loss); ``"likelihood"`` (SDEs only): lambda = g(t)^2, a bound
-    on the negative log-likelihood (Song et al. 2021b), at the price of a noisier gradient.
+    on the negative log-likelihood (Song et al. 2021b), at the price of a noisier gradient;
+    ``"edm"`` (preconditioned models): sigma_t^2 v_t / (alpha_t std)^2, unit weight on the
+    residual net (Karras et al. 2022).
     ``t_power`` > 1 (SDEs): t = EPS + (T - EPS) u^t_power, more training near t = 0.
     """
     if weighting not in WEIGHTINGS:
@@ -201,6 +250,11 @@ def dsm_loss(
     err = ((model._net(alpha * x0 + sigma * z, t) + z) ** 2).sum(1)
     if weighting == "likelihood":
         err = err * (schedule.diffusion(t).float() / sigma[:, 0]) ** 2
+    elif weighting == "edm":  # EDM's lambda = 1 / c_out^2: the residual net F has unit weight
+        if model.precondition is None:
+            raise ValueError("weighting 'edm' needs a preconditioned model (precondition=...)")
+        std = model.precondition[1]
+        err = err * (alpha[:, 0] ** 2 * std**2 + sigma[:, 0] ** 2) / (alpha[:, 0] * std) ** 2
     return err.mean()
 
 
@@ -245,6 +299,8 @@ def fit(
     lr: float | None = None,
     hidden: int = 128,
     depth: int | None = None,
+    precondition: bool = False,
+    ema: float | None = None,
     progress: bool = True,
     seed: int = 0,
 ) -> ScoreModel:
@@ -258,6 +314,9 @@ def fit(
         :func:`dsm_loss`) or ``"ssm"`` (sliced score matching on the clean data).
         None: ``"sde"`` when ``an_sde`` is given, else ``"dsm"``.
     lr, depth: None for 3e-3 and 4 hidden layers with an SDE, else 1e-2 and 3.
+    precondition: EDM's preconditioning with the data's mean and std, and its time input
+        log(sigma_t / alpha_t) (see :class:`ScoreModel`).
+    ema: decay of an EMA of the weights (see :func:`genmod.training.fit`), None: off.
     seed: initialization, minibatches and noise (local generators).
 
     Returns
@@ -271,7 +330,8 @@ def fit(
     schedule = _schedule(method, sigma, sigmas, an_sde, x)
     lr = lr or (3e-3 if method == "sde" else 1e-2)
     depth = depth or (4 if method == "sde" else 3)
-    model = ScoreModel(schedule, hidden=hidden, depth=depth, seed=seed)
+    stats = (x.mean(0), float(x.std(0).pow(2).mean().sqrt())) if precondition else None
+    model = ScoreModel(schedule, hidden=hidden, depth=depth, seed=seed, precondition=stats)
     if method == "ssm":
         loss = lambda batch, g: ssm_loss(model, batch, g)  # noqa: E731
     else:
@@ -286,6 +346,7 @@ def fit(
         lr=lr,
         progress=progress,
         desc=desc,
+        ema=ema,
         seed=seed,
     )
     return model

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import torch
 from tqdm.auto import tqdm
 
+from genmod import config
 from genmod.arrays import as_points, check_n
 
 
@@ -27,6 +28,7 @@ def fit(
     desc: str = "training",
     weight_decay: float = 0.0,
     clip: float | None = 1.0,
+    ema: float | None = None,
     seed: int = 0,
 ) -> list[float]:
     """Adam on minibatches of ``data``, cosine-decayed learning rate; returns the loss history.
@@ -38,9 +40,19 @@ def fit(
         so that the run is reproducible.
     data: (n, 2) tensor of training samples.
     n_steps, batch_size, lr: optimisation budget; clip: gradient-norm clipping (None: off).
+    ema: None, or the decay of an exponential moving average of the weights, which
+        replace the last iterate at the end (Polyak averaging; the decay ramps up as
+        min(ema, (1 + step) / (10 + step)) so early weights are forgotten).
     seed: seeds minibatch choice and the generator handed to ``loss_fn``.
     progress: show a tqdm progress bar (a widget in Jupyter).
     """
+    with config.torch_threads():  # small nets: more threads only add overhead
+        return _fit(model, loss_fn, data, n_steps, batch_size, lr, progress, desc,
+                    weight_decay, clip, ema, seed)  # fmt: skip
+
+
+def _fit(model, loss_fn, data, n_steps, batch_size, lr, progress, desc, weight_decay, clip,
+         ema, seed):  # fmt: skip
     data = as_points(data, "data").float()
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
     if not (lr > 0 and math.isfinite(lr)):
@@ -49,6 +61,8 @@ def fit(
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     history: list[float] = []
+    params = [p for p in model.parameters() if p.requires_grad]
+    shadow = [p.detach().clone() for p in params] if ema else None
     model.train()
     bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
     for step in bar:
@@ -62,8 +76,16 @@ def fit(
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         sched.step()
+        if shadow is not None:
+            decay = min(ema, (1 + step) / (10 + step))
+            with torch.no_grad():
+                torch._foreach_lerp_(shadow, [p.detach() for p in params], 1 - decay)
         history.append(loss.item())
         if step % 100 == 0:
             bar.set_postfix(loss=f"{history[-1]:.4f}", refresh=False)
+    if shadow is not None:
+        with torch.no_grad():
+            for p, avg in zip(params, shadow, strict=True):
+                p.copy_(avg)
     model.eval()
     return history
