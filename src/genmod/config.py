@@ -1,5 +1,6 @@
 """Notebook configuration: ``genmod.setup()`` seeds, fixes the thread count and the renderer."""
 
+import functools
 import os
 import random
 from collections.abc import Iterator
@@ -41,6 +42,17 @@ def torch_threads(threads: int | None = None) -> Iterator[int]:
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
+
+
+def fitting_threads(fit):
+    """Decorator: run a model-fitting function under :func:`torch_threads` (the default count)."""
+
+    @functools.wraps(fit)
+    def wrapped(*args, **kwargs):
+        with torch_threads():
+            return fit(*args, **kwargs)
+
+    return wrapped
 
 
 def setup(seed: int = 0, threads: int | None = None, renderer: str = "plotly_mimetype") -> None:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from genmod import config
 from genmod.arrays import Bounds, as_points, check_n, generator, grid
 from genmod.nets import MLP
 from genmod.trajectory import Trajectory
@@ -133,6 +134,7 @@ def _adam_step(opt, loss) -> None:
     opt.step()
 
 
+@config.fitting_threads  # as training.fit: the thread count of the small nets, restored after
 def fit(
     data,
     *,

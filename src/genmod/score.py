@@ -223,6 +223,21 @@ def _draw_t(schedule, n: int, g: torch.Generator, t_power: float) -> torch.Tenso
     return schedule.draw(n, g)
 
 
+#: EDM's training noise levels: log(sigma / alpha) ~ N(P_MEAN + log(std / 0.5), P_STD^2),
+#: their values for data of std 0.5 (Karras et al. 2022, Table 1), rescaled to the data.
+P_MEAN, P_STD = -1.2, 1.2
+
+
+def _draw_t_edm(an_sde: SDE, n: int, g: torch.Generator, std: float) -> torch.Tensor:
+    """t whose sigma_t / alpha_t is log-normal as in EDM, by inverting a fine table of t."""
+    grid = torch.linspace(EPS, an_sde.T, 2001, dtype=torch.float64)
+    log_snr = torch.log(_sigma_over_alpha(an_sde, grid).double())  # increasing in t
+    want = P_MEAN + math.log(std / 0.5) + P_STD * torch.randn(n, generator=g, dtype=torch.float64)
+    i = torch.searchsorted(log_snr, want.clamp(log_snr[0], log_snr[-1])).clamp(1, len(grid) - 1)
+    w = (want.clamp(log_snr[0], log_snr[-1]) - log_snr[i - 1]) / (log_snr[i] - log_snr[i - 1])
+    return (grid[i - 1] + w * (grid[i] - grid[i - 1])).float()
+
+
 def dsm_loss(
     model: ScoreModel,
     x0: torch.Tensor,
@@ -237,22 +252,26 @@ def dsm_loss(
     grad log p_t. ``weighting="sigma2"``: lambda = sigma_t^2 (Song & Ermon's, = |net + z|^2,
     DDPM's noise-prediction loss); ``"likelihood"`` (SDEs only): lambda = g(t)^2, a bound
     on the negative log-likelihood (Song et al. 2021b), at the price of a noisier gradient;
-    ``"edm"`` (preconditioned models): sigma_t^2 v_t / (alpha_t std)^2, unit weight on the
-    residual net (Karras et al. 2022).
+    ``"edm"`` (preconditioned SDE models): EDM's training (Karras et al. 2022): lambda =
+    sigma_t^2 v_t / (alpha_t std)^2, unit weight on the residual net, and t drawn so that
+    sigma_t / alpha_t is log-normal around the data's scale (``t_power`` unused).
     ``t_power`` > 1 (SDEs): t = EPS + (T - EPS) u^t_power, more training near t = 0.
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}, got {weighting!r}")
     schedule = model.schedule
-    t = _draw_t(schedule, x0.shape[0], g, t_power)
+    if weighting == "edm":
+        if model.precondition is None or not isinstance(schedule, SDE):
+            raise ValueError("weighting 'edm' needs a preconditioned model (precondition=...)")
+        t = _draw_t_edm(schedule, x0.shape[0], g, model.precondition[1])
+    else:
+        t = _draw_t(schedule, x0.shape[0], g, t_power)
     z = torch.randn(x0.shape, generator=g)
     alpha, sigma = (v.float().expand(x0.shape[0])[:, None] for v in schedule.marginal(t))
     err = ((model._net(alpha * x0 + sigma * z, t) + z) ** 2).sum(1)
     if weighting == "likelihood":
         err = err * (schedule.diffusion(t).float() / sigma[:, 0]) ** 2
     elif weighting == "edm":  # EDM's lambda = 1 / c_out^2: the residual net F has unit weight
-        if model.precondition is None:
-            raise ValueError("weighting 'edm' needs a preconditioned model (precondition=...)")
         std = model.precondition[1]
         err = err * (alpha[:, 0] ** 2 * std**2 + sigma[:, 0] ** 2) / (alpha[:, 0] * std) ** 2
     return err.mean()
@@ -299,8 +318,8 @@ def fit(
     lr: float | None = None,
     hidden: int = 128,
     depth: int | None = None,
-    precondition: bool = False,
-    ema: float | None = None,
+    precondition: bool | None = None,
+    ema: float | None = -1.0,
     progress: bool = True,
     seed: int = 0,
 ) -> ScoreModel:
@@ -315,8 +334,10 @@ def fit(
         None: ``"sde"`` when ``an_sde`` is given, else ``"dsm"``.
     lr, depth: None for 3e-3 and 4 hidden layers with an SDE, else 1e-2 and 3.
     precondition: EDM's preconditioning with the data's mean and std, and its time input
-        log(sigma_t / alpha_t) (see :class:`ScoreModel`).
-    ema: decay of an EMA of the weights (see :func:`genmod.training.fit`), None: off.
+        log(sigma_t / alpha_t) (see :class:`ScoreModel`). None: on for ``"sde"`` only
+        (benchmarks/learned.py: on separated_mixture the modes' weights come out closer).
+    ema: decay of an EMA of the weights (see :func:`genmod.training.fit`), None: off;
+        the default -1 means 0.999 for ``"sde"``, off otherwise.
     seed: initialization, minibatches and noise (local generators).
 
     Returns
@@ -330,6 +351,10 @@ def fit(
     schedule = _schedule(method, sigma, sigmas, an_sde, x)
     lr = lr or (3e-3 if method == "sde" else 1e-2)
     depth = depth or (4 if method == "sde" else 3)
+    if precondition is None:
+        precondition = method == "sde"
+    if ema is not None and ema < 0:
+        ema = 0.999 if method == "sde" else None
     stats = (x.mean(0), float(x.std(0).pow(2).mean().sqrt())) if precondition else None
     model = ScoreModel(schedule, hidden=hidden, depth=depth, seed=seed, precondition=stats)
     if method == "ssm":

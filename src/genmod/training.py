@@ -16,6 +16,7 @@ from genmod import config
 from genmod.arrays import as_points, check_n
 
 
+@config.fitting_threads  # small nets: a second thread saves little, costs a lot if shared
 def fit(
     model: torch.nn.Module,
     loss_fn: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
@@ -46,13 +47,6 @@ def fit(
     seed: seeds minibatch choice and the generator handed to ``loss_fn``.
     progress: show a tqdm progress bar (a widget in Jupyter).
     """
-    with config.torch_threads():  # small nets: more threads only add overhead
-        return _fit(model, loss_fn, data, n_steps, batch_size, lr, progress, desc,
-                    weight_decay, clip, ema, seed)  # fmt: skip
-
-
-def _fit(model, loss_fn, data, n_steps, batch_size, lr, progress, desc, weight_decay, clip,
-         ema, seed):  # fmt: skip
     data = as_points(data, "data").float()
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
     if not (lr > 0 and math.isfinite(lr)):

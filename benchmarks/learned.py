@@ -1,0 +1,177 @@
+"""Ablation of the learned samplers' training (issue 17): what each change buys.
+
+    python benchmarks/learned.py                      # every table, 5 training seeds
+    python benchmarks/learned.py --part score --seeds 2 --targets separated_mixture
+    python benchmarks/learned.py --append             # also append the tables to results.md
+
+Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
+samples (seed 1, as benchmarks/run.py) and reports quality = metrics.quality(...,
+repeats=3) of 2,000 samples as mean +- standard deviation over the seeds, the weight of the
+small mode on separated_mixture (exact: 0.2; the 5,000 training points have 0.207), and
+training seconds: CPU seconds of the process (one torch thread, so about the wall time of an
+unloaded core; wall time on this shared machine is several times larger).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from genmod import config, flow_matching, metrics, score, score_metrics, sde, targets, training
+
+HERE = Path(__file__).resolve().parent
+N = 2000
+SAMPLERS = (("em", 500), ("pc", 250), ("ode", 100))
+#: (label, score.fit keywords): one change at a time on top of the row before it
+BEFORE = {"precondition": False, "ema": None}
+SCORE_ROWS = [
+    ("DSM, lambda = sigma^2, t ~ U (before)", BEFORE),
+    ("+ EMA of weights (0.999)", {**BEFORE, "ema": 0.999}),
+    ("+ EDM preconditioning (default now)", {"ema": 0.999, "precondition": True}),
+    (
+        "+ EDM lambda and log-normal noise levels",
+        {"ema": 0.999, "precondition": True, "weighting": "edm"},
+    ),
+]
+FM_ROWS = [
+    ("independent coupling (before)", {"ema": None}),
+    ("+ EMA of weights (0.999)", {"ema": 0.999}),
+    ("+ minibatch OT coupling (blocks of 128)", {"ema": 0.999, "coupling": "ot"}),
+]
+
+
+def _ms(values) -> str:
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.2f} +- {sd:.2f}"
+
+
+def _cpu(fn):
+    t0 = time.process_time()
+    out = fn()
+    return out, time.process_time() - t0
+
+
+def _weight(x, t):
+    return float(score_metrics.mode_weights(x, t)[0]) if hasattr(t, "weights") else None
+
+
+def score_table(names, seeds, rows=SCORE_ROWS) -> str:
+    vp = sde.VP()
+    lines = [
+        "| target | training | EM | PC | PF-ODE | small-mode weight (ODE) | train CPU s |",
+        "|" + "---|" * 7,
+    ]
+    for name in names:
+        t = targets.get(name)
+        data = t.sample(5000, seed=1)
+        for label, kw in rows:
+            q, w, secs = {m: [] for m, _ in SAMPLERS}, [], []
+            for s in seeds:
+                fit = functools.partial(score.fit, data, an_sde=vp, progress=False, seed=s, **kw)
+                model, dt = _cpu(fit)
+                secs.append(dt)
+                for m, k in SAMPLERS:
+                    x = sde.sample(model, vp, N, method=m, n_steps=k, seed=s).final()
+                    q[m].append(metrics.quality(x, t, seed=s, repeats=3))
+                    if m == "ode" and _weight(x, t) is not None:
+                        w.append(_weight(x, t))
+            cells = [name, label, *(_ms(q[m]) for m, _ in SAMPLERS), _ms(w) if w else "", _ms(secs)]
+            lines.append("| " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+def fm_table(names, seeds, rows=FM_ROWS) -> str:
+    lines = [
+        "| target | training | RK4 50 steps | Euler 5 steps | straightness | "
+        "small-mode weight | train CPU s |",
+        "|" + "---|" * 7,
+    ]
+    for name in names:
+        t = targets.get(name)
+        data = t.sample(5000, seed=1)
+        for label, kw in rows:
+            q, q5, st, w, secs = [], [], [], [], []
+            for s in seeds:
+                fit = functools.partial(flow_matching.fit, data, progress=False, seed=s, **kw)
+                model, dt = _cpu(fit)
+                secs.append(dt)
+                traj = model.trajectory(N, 50, seed=s)
+                q.append(metrics.quality(traj.final(), t, seed=s, repeats=3))
+                st.append(flow_matching.straightness(traj))
+                x5 = model.sample(N, n_steps=5, method="euler", seed=s)
+                q5.append(metrics.quality(x5, t, seed=s, repeats=3))
+                if _weight(traj.final(), t) is not None:
+                    w.append(_weight(traj.final(), t))
+            cells = [name, label, _ms(q), _ms(q5), _ms(st), _ms(w) if w else "", _ms(secs)]
+            lines.append("| " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+def threads_table(n_steps: int = 1000) -> str:
+    """Wall seconds of score.fit (VP, two_moons) with the caller at 1 and at 2 torch threads.
+
+    score.fit runs under config.torch_threads (GENMOD_THREADS, default 1) either way, so
+    the caller's setting no longer matters; the last column times the raw loop at the
+    caller's count (what fitting did before).
+    """
+    data, vp = targets.get("two_moons").sample(5000, seed=1), sde.VP()
+    lines = [
+        "| caller's torch threads | score.fit wall s | raw loop at caller's count, wall s |",
+        "|---|---|---|",
+    ]
+    before = torch.get_num_threads()
+    for n in (1, 2):
+        torch.set_num_threads(n)
+        t0 = time.perf_counter()
+        score.fit(data, an_sde=vp, n_steps=n_steps, progress=False, seed=0)
+        fit_s = time.perf_counter() - t0
+        model = score.ScoreModel(vp, depth=4)
+        loss = lambda b, g, m=model: score.dsm_loss(m, b, g)  # noqa: E731
+        with config.torch_threads(n):
+            t0 = time.perf_counter()
+            training.fit(model, loss, data, n_steps=n_steps, batch_size=512, progress=False)
+            raw_s = time.perf_counter() - t0
+        lines.append(f"| {n} | {fit_s:.1f} | {raw_s:.1f} |")
+        print(lines[-1], flush=True)
+    torch.set_num_threads(before)
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--part", choices=("score", "fm", "threads", "all"), default="all")
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--targets", default="separated_mixture,two_moons")
+    ap.add_argument("--append", action="store_true", help="append to benchmarks/results.md")
+    args = ap.parse_args(argv)
+    names, seeds = args.targets.split(","), list(range(args.seeds))
+    sections = []
+    if args.part in ("score", "all"):
+        sections.append(
+            "### Score model (VP SDE), one change at a time\n\n" + score_table(names, seeds)
+        )
+    if args.part in ("fm", "all"):
+        sections.append("### Flow matching\n\n" + fm_table(names, seeds))
+    if args.part in ("threads", "all"):
+        sections.append("### Thread count of model fitting (1,000 steps)\n\n" + threads_table())
+    text = (
+        f"## Learned samplers: training ablation ({len(seeds)} seeds, mean +- sd)\n\n"
+        + "\n\n".join(sections)
+        + "\n"
+    )
+    print(text)
+    if args.append:
+        with open(HERE / "results.md", "a") as f:
+            f.write("\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
