@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 N = 2000
 SAMPLERS = (("em", 500), ("pc", 250), ("ode", 100))
 #: (label, score.fit keywords): one change at a time on top of the row before it
-BEFORE = {"precondition": False, "ema": None}
+BEFORE = {"precondition": False, "ema": 0.0}
 SCORE_ROWS = [
     ("DSM, lambda = sigma^2, t ~ U (before)", BEFORE),
     ("+ EMA of weights (0.999)", {**BEFORE, "ema": 0.999}),

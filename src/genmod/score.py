@@ -319,7 +319,7 @@ def fit(
     hidden: int = 128,
     depth: int | None = None,
     precondition: bool | None = None,
-    ema: float | None = -1.0,
+    ema: float | None = None,
     progress: bool = True,
     seed: int = 0,
 ) -> ScoreModel:
@@ -336,8 +336,8 @@ def fit(
     precondition: EDM's preconditioning with the data's mean and std, and its time input
         log(sigma_t / alpha_t) (see :class:`ScoreModel`). None: on for ``"sde"`` only
         (benchmarks/learned.py: on separated_mixture the modes' weights come out closer).
-    ema: decay of an EMA of the weights (see :func:`genmod.training.fit`), None: off;
-        the default -1 means 0.999 for ``"sde"``, off otherwise.
+    ema: decay of an EMA of the weights (see :func:`genmod.training.fit`), 0: off;
+        None: 0.999 for ``"sde"``, off otherwise.
     seed: initialization, minibatches and noise (local generators).
 
     Returns
@@ -353,8 +353,8 @@ def fit(
     depth = depth or (4 if method == "sde" else 3)
     if precondition is None:
         precondition = method == "sde"
-    if ema is not None and ema < 0:
-        ema = 0.999 if method == "sde" else None
+    if ema is None:
+        ema = 0.999 if method == "sde" else 0.0
     stats = (x.mean(0), float(x.std(0).pow(2).mean().sqrt())) if precondition else None
     model = ScoreModel(schedule, hidden=hidden, depth=depth, seed=seed, precondition=stats)
     if method == "ssm":

@@ -41,7 +41,7 @@ def fit(
         so that the run is reproducible.
     data: (n, 2) tensor of training samples.
     n_steps, batch_size, lr: optimisation budget; clip: gradient-norm clipping (None: off).
-    ema: None, or the decay of an exponential moving average of the weights, which
+    ema: None or 0 (off), or the decay of an exponential moving average of the weights, which
         replace the last iterate at the end (Polyak averaging; the decay ramps up as
         min(ema, (1 + step) / (10 + step)) so early weights are forgotten).
     seed: seeds minibatch choice and the generator handed to ``loss_fn``.
