@@ -4,9 +4,10 @@
 runtime, settings and workspace dirs, checkpoints outside the repository, autosave off so the
 committed notebooks are never rewritten). ``open_browser`` launches /usr/bin/chromium with
 flags that keep it off the network. ``run_notebook`` opens one notebook, waits for its kernel,
-runs all cells and returns what the page shows (``NotebookReport``), ``check_animations`` checks
-that Play and the slider move every panel of each animation, ``screenshot_tiles`` saves the
-notebook as scrolled PNG tiles.
+runs all cells and returns what the page shows (``NotebookReport``), ``capture_console``
+records a page's console errors and uncaught exceptions, ``split_console`` sorts them against
+an allow-list, ``screenshot_tiles`` saves the notebook as scrolled PNG tiles. Driving the
+widgets (Play, sliders, explorers) is in ``browser_widgets``.
 """
 
 from __future__ import annotations
@@ -351,15 +352,6 @@ JS_REPORT = """() => {
           plotly, widgets, stderr, sharedPlotlyModules: shared};
 }"""
 
-# points of every scatter trace inside widget output k: what a frame change must move
-JS_POINTS = """(k) => {
-  const el = document.querySelector(`[data-genmod-widget="${k}"]`);
-  const take = (a) => a ? Array.from(a.length > 64 ? a.slice(0, 64) : a).map(Number) : [];
-  return Array.from(el.querySelectorAll('.js-plotly-plot')).map(p =>
-    (p.data || []).filter(t => t.type && t.type.startsWith('scatter'))
-      .map(t => ({n: t.x ? t.x.length : 0, x: take(t.x), y: take(t.y)})));
-}"""
-
 JS_SHUTDOWN = """async () => {
   const w = jupyterapp.shell.currentWidget;
   if (w && w.context) w.context.model.dirty = false;
@@ -375,7 +367,6 @@ class NotebookReport:
     seconds: float
     report: dict
     console_errors: list[str] = field(default_factory=list)
-    animations: list[dict] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         r, out = self.report, []
@@ -395,23 +386,44 @@ class NotebookReport:
                     # seen: a FigureWidget drawn with its layout but no traces (its data
                     # arrived after the view rendered); a reader would see empty axes too
                     out.append(f"figure in widget {k} (cell {wd['cell']}) not rendered: {p}")
-        # anywidget reports a model that missed its 2 s start-up limit only as a page error;
-        # such a figure keeps its first state (an explorer ignores its controls, too)
-        out += [
-            f"widget failed in the browser: {e}" for e in self.console_errors if "anywidget" in e
-        ]
         if any(wd.get("plots") for wd in r["widgets"]) and r["sharedPlotlyModules"] != 1:
             out.append(
                 "figure widgets did not load plotly through genmod.staged's shared module"
                 f" ({r['sharedPlotlyModules']} cached modules, expected 1)"
             )
-        for a in self.animations:
-            if not a["moved"]:
-                out.append(
-                    f"animation in widget {a['widget']}: {a['how']} did not move every panel"
-                    f" (moved: {a['panels_moved']})"
-                )
         return out
+
+
+def capture_console(page) -> list[str]:
+    """A list that fills with the page's console errors ("console error: ...", with the
+    source location when there is one) and uncaught exceptions ("page error: ...")."""
+    found: list[str] = []
+
+    def on_console(msg) -> None:
+        if msg.type != "error":
+            return
+        loc = msg.location or {}
+        where = f" ({loc.get('url')}:{loc.get('lineNumber')})" if loc.get("url") else ""
+        found.append(f"console error: {msg.text}{where}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: found.append(f"page error: {e}"))
+    return found
+
+
+def split_console(errors: list[str], allow) -> tuple[list[str], list[dict]]:
+    """(errors no entry of ``allow`` matches, [{error, reason}] for the allowed ones).
+
+    ``allow``: (compiled regex, reason) pairs; an entry matches with ``re.search``.
+    """
+    unexpected, allowed = [], []
+    for e in errors:
+        hit = next((reason for rx, reason in allow if rx.search(e)), None)
+        if hit is None:
+            unexpected.append(e)
+        else:
+            allowed.append({"error": e[:300], "reason": hit})
+    return unexpected, allowed
 
 
 def plot_drawn(p: dict) -> bool:
@@ -428,9 +440,7 @@ def plot_drawn(p: dict) -> bool:
 
 def run_notebook(page, lab: JupyterLab, path: str, timeout_s: float) -> NotebookReport:
     """Open ``path`` (relative to the server root) in JupyterLab, run all cells, report."""
-    console: list[str] = []
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: console.append(f"page error: {e}"))
+    console = capture_console(page)
     t0 = time.monotonic()
     page.goto(f"{lab.url}/lab/tree/{path}?token={lab.token}&reset", timeout=timeout_s * 1000)
     prioritize_browser()  # the page's renderer process is new
@@ -501,89 +511,6 @@ def scroll_all(page) -> None:
         scroll_to(page, y)
         y += step
         height = page.evaluate("(el) => el.scrollHeight", scroller(page))
-
-
-def panels_moved(before: list, after: list) -> list[bool]:
-    """For each figure of the widget that plots points: does it show different points now?"""
-    if len(before) != len(after):
-        return [True]  # the widget re-created its figures: they changed
-    return [b != a for b, a in zip(before, after) if any(t["n"] for t in b)]
-
-
-def watch_panels(page, k: int, before: list, timeout_s: float) -> tuple[list[bool], float]:
-    """Poll widget k's points until every panel has shown points other than ``before``.
-
-    A panel counts as moved if it differed from ``before`` at any poll (a Play loop may come
-    back to its first frame). Returns (moved per panel, seconds until all moved or timeout).
-    """
-    moved, t0 = None, time.monotonic()
-    while time.monotonic() - t0 < timeout_s:
-        page.wait_for_timeout(300)
-        now = panels_moved(before, page.evaluate(JS_POINTS, k))
-        moved = (
-            now if moved is None or len(moved) != len(now) else [a or b for a, b in zip(moved, now)]
-        )
-        if moved and all(moved):
-            break
-    return moved or [], round(time.monotonic() - t0, 1)
-
-
-def check_animations(page, report: NotebookReport, timeout_s: float = 20) -> None:
-    """For each widget output with a Play button: press Play, then click the slider, and
-    require every panel's plotted points to move each time.
-
-    Points are read from the plotly graph divs' data (Scattergl draws into a canvas, so the
-    DOM has no per-point elements); a frame change arrives through the kernel (slider ->
-    observer -> FigureWidget.batch_update -> restyle), so we poll for it.
-    """
-    for k, wd in enumerate(report.report["widgets"]):
-        if not wd["play"] or not wd["plots"]:
-            continue
-        out = page.locator(f'[data-genmod-widget="{k}"]')
-        out.scroll_into_view_if_needed()
-        before = page.evaluate(JS_POINTS, k)
-        out.locator(".widget-play button").first.click()
-        moved, elapsed = watch_panels(page, k, before, timeout_s)
-        # pause (second button of the Play widget) so the slider check is not racing frames
-        buttons = out.locator(".widget-play button")
-        if buttons.count() > 1:
-            buttons.nth(1).click()
-        page.wait_for_timeout(500)
-        report.animations.append(
-            {
-                "widget": k,
-                "how": "Play",
-                "moved": all_moved(moved),
-                "after_s": elapsed,
-                "panels_moved": moved,
-            }
-        )
-        # and the slider: click its track a quarter from the end far from the handle, as a
-        # reader jumps to another frame
-        box = out.locator(".widget-play").first.locator("xpath=..")  # Play's own row
-        handle = box.locator(".widget-slider .noUi-handle").first
-        track = box.locator(".widget-slider .noUi-target").first
-        track.scroll_into_view_if_needed()
-        before = page.evaluate(JS_POINTS, k)
-        now, top = (float(handle.get_attribute(a) or 0) for a in ("aria-valuenow", "aria-valuemax"))
-        bb = track.bounding_box()
-        frac = 0.25 if top and now / top > 0.5 else 0.75
-        page.mouse.click(bb["x"] + frac * bb["width"], bb["y"] + bb["height"] / 2)
-        moved, elapsed = watch_panels(page, k, before, timeout_s)
-        report.animations.append(
-            {
-                "widget": k,
-                "how": "slider",
-                "moved": all_moved(moved),
-                "after_s": elapsed,
-                "panels_moved": moved,
-            }
-        )
-
-
-def all_moved(panels: list[bool]) -> bool:
-    """The animation moved: it has panels and every one of them shows new points."""
-    return bool(panels) and all(panels)
 
 
 def screenshot_tiles(page, out_dir: Path, stem: str, max_tiles: int = 40) -> list[Path]:

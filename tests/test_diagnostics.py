@@ -1,5 +1,7 @@
 """Diagnostics against arviz-stats and AR(1) closed forms (within 5%)."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -86,14 +88,55 @@ def test_summary_and_cost_on_a_real_chain():
     assert set(s) == {"acceptance", "ess_bulk", "ess_tail", "rhat", "evals_per_ess", "divergences"}
     assert 0.5 < s["acceptance"] < 1 and s["divergences"] == 0 and s["rhat"] < 1.05
     assert s["evals_per_ess"] >= 1
-    assert D.ess_per_eval(traj, burn_in=50) == pytest.approx(
-        D.ess(traj, burn_in=50).min() / traj.n_evals
+    # independent reference: arviz on the kept positions xs[50:], sliced here by hand, and
+    # the cost counted by hand (MALA: one evaluation per chain per step, one at the start)
+    kept = traj.xs[50:].double().permute(2, 1, 0).numpy()  # (2, chains, draws)
+    worst = min(float(array_stats.ess(kept[d], method="bulk")) for d in range(2))
+    assert traj.n_evals == 8 * (400 + 1)
+    assert D.ess_per_eval(traj, burn_in=50) == pytest.approx(worst / (8 * 401), rel=1e-9)
+    assert s["evals_per_ess"] == pytest.approx(8 * 401 / worst, rel=5e-3)  # 3 digits
+    assert s["ess_bulk"] == pytest.approx(worst, rel=5e-3)
+
+
+def test_burn_in_counts_positions():
+    """burn_in = b keeps xs[b:], xs[0] being the start: n_times - b draws, first one xs[b]."""
+    xs = torch.arange(12 * 3 * 2, dtype=torch.float32).reshape(12, 3, 2)
+    traj = Trajectory(xs)
+    for b in (0, 1, 5):
+        d = D.draws(traj, b)
+        assert d.shape == (2, 3, 12 - b)
+        assert np.array_equal(d[:, :, 0], xs[b].T.numpy())  # (coordinate, chain)
+        assert np.array_equal(d[0, 1], xs[b:, 1, 0].numpy())
+    # the ESS with burn-in is arviz's on exactly those draws
+    x = np.stack([D.ar1(0.6, 6, 400, seed=7), D.ar1(0.2, 6, 400, seed=8)])
+    traj = _traj_from(x)
+    xf = x.astype(np.float32).astype(np.float64)
+    assert np.allclose(D.ess(traj, burn_in=100), array_stats.ess(xf[..., 100:]), rtol=1e-9)
+    assert np.allclose(D.rhat(traj, burn_in=100), array_stats.rhat(xf[..., 100:]), rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["rwm", "mala", "hmc"])
+def test_divergences_counted_against_a_closed_form(method):
+    """A flat density on x <= 0, NaN on x > 0: every proposal into x > 0 is a divergence
+    and every other one is accepted (log p(y) - log p(x) = 0, gradient 0: no Hastings or
+    energy term), so divergences = rejections, counted from the accept flags.
+
+    One step from (-1, 0) with step 0.8 (HMC: 3 leapfrog steps of 0.8 / 3, the same
+    displacement 0.8 p): P(divergence) = P(0.8 z > 1) = 1 - Phi(1.25) = 0.1056;
+    4000 chains: expected 423, standard deviation 19; band +-80 (4 sd).
+    """
+    t = targets.from_log_prob(
+        lambda x: torch.where(x[:, 0] > 0, torch.full_like(x[:, 0], math.nan), 0 * x[:, 0]),
+        ((-4.0, 0.0), (-4.0, 4.0)),
     )
-
-
-def test_hmc_divergences_on_funnel():
-    traj = mcmc.sample(targets.get("funnel"), "hmc", n_chains=50, n_steps=20, step_size=2.0)
-    assert D.divergences(traj) == traj.extras["divergences"] > 0
+    eps, opts = (0.8 / 3, {"n_leapfrog": 3}) if method == "hmc" else (0.8, {})
+    x0 = torch.tensor([-1.0, 0.0])
+    one = mcmc.sample(t, method, n_chains=4000, n_steps=1, step_size=eps, seed=0, x0=x0, **opts)
+    assert abs(D.divergences(one) - 4000 * 0.1056) < 80, D.divergences(one)
+    many = mcmc.sample(t, method, n_chains=200, n_steps=30, step_size=eps, seed=1, x0=x0, **opts)
+    assert D.divergences(many) == int((~many.accepted).sum()) > 0
+    # a trajectory without the count (a map, a hand-built chain) has none
+    assert D.divergences(Trajectory(torch.zeros(3, 2, 2))) == 0
 
 
 def test_bad_input():

@@ -120,15 +120,50 @@ def test_ula_matches_its_biased_stationary_law():
     assert (var > 1.2).all()
 
 
+def _ula_by_hand(x0, score_fn, step_size, n_steps, seed):
+    """ULA written out: x + (eps^2 / 2) s(x) + eps z, with mcmc's noise stream.
+
+    mcmc draws each step's noise as an (n, 2) float64 normal from one generator seeded
+    with ``seed`` (then cast to float32); no other draws when x0 is given and ULA has no
+    accept test. Returns (n_steps + 1, n, 2).
+    """
+    g = torch.Generator().manual_seed(seed)
+    x, xs = x0.clone(), [x0.clone()]
+    for _ in range(n_steps):
+        z = torch.randn(x.shape, generator=g, dtype=torch.float64).float()
+        x = x + 0.5 * step_size**2 * score_fn(x) + step_size * z
+        xs.append(x)
+    return torch.stack(xs)
+
+
 def test_ula_with_score_fn_and_no_target():
-    """ULA runs on a score function alone (the learned-score use) and matches the target's."""
+    """ULA runs on a score function alone (the learned-score use); both forms are the update."""
     t = targets.get("gaussian")
-    x0 = torch.zeros(50, 2)
+    x0 = t.sample(50, seed=2)
+    want = _ula_by_hand(x0, lambda x: -x, 0.3, 20, seed=4)
     a = mcmc.sample(
         None, "ula", n_chains=50, n_steps=20, step_size=0.3, seed=4, x0=x0, score=lambda x: -x
     )
     b = mcmc.sample(t, "ula", n_chains=50, n_steps=20, step_size=0.3, seed=4, x0=x0)
-    assert torch.allclose(a.xs, b.xs, atol=1e-6)
+    assert torch.allclose(a.xs, want, atol=1e-5)
+    assert torch.allclose(b.xs, want, atol=1e-5)
+    assert (want[-1] - x0).abs().mean() > 0.1  # it moved
+
+
+def test_mala_keeps_a_gaussian_invariant_at_a_large_step():
+    """MALA from exact N(0, I) draws stays N(0, I): the Hastings term is what makes it so.
+
+    eps = 1.5 (acceptance about 0.6): 20,000 chains, 10 steps; the final variance of each
+    coordinate is 1 within 0.06 (standard error about 0.01, measured 0.997 and 1.001).
+    Without the Hastings term log q(x|y) - log q(y|x) it drops to 0.69.
+    """
+    t = targets.get("gaussian")
+    traj = mcmc.sample(
+        t, "mala", n_chains=20000, n_steps=10, step_size=1.5, seed=2, x0=t.sample(20000, seed=1)
+    )
+    var = traj.final().double().var(0)
+    assert ((var - 1).abs() < 0.06).all(), var.tolist()
+    assert 0.4 < traj.acceptance_rate() < 0.8  # a real test: many proposals are rejected
 
 
 @pytest.mark.parametrize("name", ["banana", "two_moons", "correlated_gaussian"])
@@ -265,16 +300,8 @@ def test_learned_score_fn_is_detached_and_checked():
         None, "ula", n_chains=30, n_steps=50, step_size=0.5, x0=torch.zeros(30, 2), score=net
     )
     assert not traj.xs.requires_grad and traj.xs.grad_fn is None
-    ref = mcmc.sample(
-        None,
-        "ula",
-        n_chains=30,
-        n_steps=50,
-        step_size=0.5,
-        x0=torch.zeros(30, 2),
-        score=lambda x: -x,
-    )
-    assert torch.allclose(traj.xs, ref.xs, atol=1e-5)
+    ref = _ula_by_hand(torch.zeros(30, 2), lambda x: -x, 0.5, 50, seed=0)
+    assert torch.allclose(traj.xs, ref, atol=1e-5)
     with pytest.raises(ValueError, match="shape"):
         mcmc.sample(
             None, "ula", n_chains=3, n_steps=2, x0=torch.zeros(3, 2), score=lambda x: x[:, :1]

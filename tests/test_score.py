@@ -115,6 +115,13 @@ def test_annealed_langevin_trajectory_shape_and_seed():
     assert a.extras["sigma"].shape == (a.n_times,)
     assert (a.extras["sigma"][:-1].diff() <= 0).all() and a.extras["sigma"][-1] == 0
     assert torch.allclose(a.extras["step_size"] / sig.float() ** 2, torch.tensor(0.2), rtol=1e-5)
+    # the last frame is Tweedie's denoising step: for N(0, I) seen through noise sigma_L,
+    # E[x_0 | x] = x / (1 + sigma_L^2) (the posterior mean of a Gaussian prior)
+    s_last = float(sig[-1])
+    assert torch.allclose(a.xs[-1], a.xs[-2] / (1 + s_last**2), atol=1e-6)
+    assert (a.xs[-1] - a.xs[-2]).abs().max() > 1e-3  # the step moved the points
+    c = langevin.annealed(gauss, sig, x0, n_steps=5, seed=1, denoise=False)
+    assert c.xs.shape[0] == a.xs.shape[0] - 1 and torch.equal(c.xs, a.xs[:-1])
 
 
 def test_mode_weights():

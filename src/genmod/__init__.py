@@ -7,7 +7,7 @@ Submodules are imported on first use, so ``import genmod`` stays light.
 
 import importlib
 
-from genmod.claims import ClaimError, check
+from genmod.claims import ClaimError, check, sig
 from genmod.config import setup
 
 __version__ = "0.1.0"
@@ -39,8 +39,22 @@ _SUBMODULES = (
     "odes",
     "control",
     "flow_matching",
-    "anim_layers",
-    "anim_panel",
+    "drawing",
+    "overlays",
+    "readouts",
+    "scene",
+    "options",
+    "trajectory_panel",
+    "panel_layout",
+    "render_live",
+    "render_static",
+    "static_animation",
+    "explorer",
+    "density_image",
+    "figures_maps",
+    "figures_mcmc",
+    "figures_scores",
+    "figures_sde",
     "showdown",
     "staged",
     "widgets_maps",
@@ -48,7 +62,7 @@ _SUBMODULES = (
     "widgets_scores",
     "widgets_sde",
 )
-__all__ = [*_SUBMODULES, "setup", "check", "ClaimError"]
+__all__ = [*_SUBMODULES, "setup", "check", "sig", "ClaimError"]
 
 
 def __getattr__(name: str):

@@ -15,6 +15,21 @@ from __future__ import annotations
 import math
 
 
+def sig(value, digits: int = 2) -> str:
+    """``value`` rounded to ``digits`` significant digits, written plainly: 390, 1.4, 0.058, 12,000.
+
+    For printing measured numbers at honest precision without scientific notation.
+    """
+    x = float(value)
+    if not math.isfinite(x) or x == 0:
+        return f"{x:g}"
+    rounded = float(f"{x:.{digits}g}")
+    if 1e-4 <= abs(rounded) < 1e7:
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(rounded))))
+        return f"{rounded:,.{decimals}f}"
+    return f"{rounded:.{digits - 1}e}"
+
+
 class ClaimError(AssertionError):
     """A claim the notes make about a computed number does not hold."""
 

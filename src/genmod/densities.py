@@ -97,7 +97,7 @@ class GaussianMixture(Target):
         self.means = torch.as_tensor(means, dtype=torch.float64).reshape(-1, 2)
         k = self.means.shape[0]
         self.stds = torch.as_tensor(stds, dtype=torch.float64).reshape(-1).expand(k).clone()
-        w = torch.ones(k) if weights is None else torch.as_tensor(weights)
+        w = torch.ones(k) if weights is None else torch.as_tensor(weights, dtype=torch.float64)
         w = w.to(torch.float64).reshape(-1)
         if w.shape[0] != k:
             raise ValueError(f"{k} means but {w.shape[0]} weights")

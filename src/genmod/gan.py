@@ -17,11 +17,12 @@ Two regularizers, each a known fix for mode collapse and unstable training:
 from __future__ import annotations
 
 import math
+import sys
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from genmod import config
 from genmod.arrays import Bounds, as_points, check_n, generator, grid
@@ -196,7 +197,7 @@ def fit(
     # equilibrium, and shrinking steps let the last one settle near it
     scheds = [torch.optim.lr_scheduler.CosineAnnealingLR(o, steps) for o in (opt_d, opt_g)]
     blur = lambda x, s: x + s * torch.randn(x.shape, generator=g) if s else x  # noqa: E731
-    bar = tqdm(range(steps), desc="GAN", disable=not progress, mininterval=0.5)
+    bar = tqdm(range(steps), desc="GAN", disable=not progress, mininterval=0.5, file=sys.stdout)
     for step in bar:
         if snapshot_every and step % snapshot_every == 0:
             model.snapshots.append(snap(step))

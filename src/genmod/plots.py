@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from genmod.targets import Target, as_points, grid
+from genmod.arrays import as_points, grid
+from genmod.targets import Target
 
 #: The one colour scheme of the notes.
 COLORS = {

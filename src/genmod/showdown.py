@@ -17,7 +17,6 @@ import numpy as np
 import plotly.graph_objects as go
 
 from genmod import plots
-from genmod.staged import StagedFigure
 
 COST_AXES = {
     "sample_s": "seconds to draw 2,000 samples",
@@ -121,7 +120,10 @@ def figure(rows: list[dict], target: str, cost: str = "total_s") -> go.Figure:
 
 
 def explorer(rows: list[dict]) -> W.VBox:
-    """A target dropdown and a cost-axis toggle over :func:`figure`."""
+    """A target dropdown and a cost-axis toggle over :func:`figure` (static form: each target)."""
+    from genmod.explorer import explorer as make_explorer
+    from genmod.scene import Patch
+
     names = list(dict.fromkeys(r["target"] for r in rows))
     pick = W.Dropdown(options=names, value=names[0], description="target")
     axis = W.ToggleButtons(
@@ -130,21 +132,31 @@ def explorer(rows: list[dict]) -> W.VBox:
         description="cost",
         style={"button_width": "auto"},  # the default width cuts the labels off
     )
-    fig = StagedFigure(figure(rows, names[0], "total_s"))
 
-    def redraw(_=None):
-        new = figure(rows, pick.value, axis.value)
-        with fig.batch_update():
-            for old, tr in zip(fig.data, new.data):
-                old.x, old.y, old.text, old.textposition = tr.x, tr.y, tr.text, tr.textposition
-            fig.layout.title = new.layout.title
-            fig.layout.xaxis.title = new.layout.xaxis.title
-            fig.layout.xaxis.dtick = new.layout.xaxis.dtick
-            fig.layout.yaxis.dtick = new.layout.yaxis.dtick
+    def draw(v) -> Patch:
+        new = figure(rows, v["target"], v["cost"])
+        traces = {
+            i: {"x": tr.x, "y": tr.y, "text": tr.text, "textposition": tr.textposition}
+            for i, tr in enumerate(new.data)
+        }
+        lay = new.layout
+        layout = {
+            "title.text": lay.title.text,
+            "xaxis.title.text": lay.xaxis.title.text,
+            "xaxis.dtick": lay.xaxis.dtick,
+            "yaxis.dtick": lay.yaxis.dtick,
+        }
+        return Patch(traces, layout)
 
-    pick.observe(redraw, names="value")
-    axis.observe(redraw, names="value")
-    return W.VBox([W.HBox([pick]), axis, fig.publish()])
+    settings = [(name, {"target": name}) for name in names]
+    return make_explorer(
+        [W.HBox([pick]), axis],
+        {"target": pick, "cost": axis},
+        figure(rows, names[0], "total_s"),
+        draw,
+        settings,
+        slider_prefix="target ",
+    )
 
 
 def _chain_setting(row: dict) -> tuple[str, float]:
@@ -176,10 +188,14 @@ def race_explorer(rows: list[dict], n: int = 500, n_steps: int = 300) -> W.VBox:
 
     The animation is swapped in as the box's second child (no Output widget, whose
     captured state does not survive notebook execution without saved widget state).
+    Static form: the race on the first target.
     """
+    from genmod.explorer import Delegating
+
     names = list(dict.fromkeys(r["target"] for r in rows))
     pick = W.Dropdown(options=names, value=names[0], description="target")
-    box = W.VBox([pick, race(rows, names[0], n, n_steps)])
+    first = race(rows, names[0], n, n_steps)
+    box = Delegating([pick, first], first)
 
     def show(_=None):
         box.children = [pick, race(rows, pick.value, n, n_steps)]

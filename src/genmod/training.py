@@ -7,10 +7,11 @@ local generators seeded with ``seed``, never from torch's global generator.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from genmod import config
 from genmod.arrays import as_points, check_n
@@ -45,7 +46,8 @@ def fit(
         replace the last iterate at the end (Polyak averaging; the decay ramps up as
         min(ema, (1 + step) / (10 + step)) so early weights are forgotten).
     seed: seeds minibatch choice and the generator handed to ``loss_fn``.
-    progress: show a tqdm progress bar (a widget in Jupyter).
+    progress: show a tqdm text progress bar on stdout (a notebook stores its last state
+        as text, so a cold notebook shows the finished bar, not a widget's text repr).
     """
     data = as_points(data, "data").float()
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
@@ -58,7 +60,7 @@ def fit(
     params = [p for p in model.parameters() if p.requires_grad]
     shadow = [p.detach().clone() for p in params] if ema else None
     model.train()
-    bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
+    bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5, file=sys.stdout)
     for step in bar:
         idx = torch.randint(data.shape[0], (min(batch_size, data.shape[0]),), generator=g)
         loss = loss_fn(data[idx], g)

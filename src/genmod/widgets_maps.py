@@ -1,10 +1,10 @@
-"""Figures and widgets for the noise-to-sample maps: inverse CDF, flows, GANs.
+"""Widgets for the noise-to-sample maps: the inverse CDF explorer and the GAN replay.
 
-``inverse_1d_explorer`` moves one uniform number through a 1D inverse CDF;
-``density_comparison`` puts a model's density beside the true one; ``gan_replay``
+``inverse_1d_explorer`` moves one uniform number through a 1D inverse CDF; ``gan_replay``
 replays GAN training (real and fake points, the discriminator's field, the image of a
-latent grid under the generator); ``side_by_side`` shows sample sets over one target.
-Widgets return ipywidgets boxes (never a bare FigureWidget).
+latent grid under the generator). Both are :func:`genmod.explorer.explorer` boxes (live,
+and a static form with frames). The figures (``density_comparison``, ``side_by_side``)
+are in :mod:`genmod.figures_maps`, re-exported here under their old names.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod import plots
+from genmod.explorer import explorer
+from genmod.figures_maps import (  # noqa: F401 (figures re-exported: the notebooks' names)
+    FIELD_SCALE,
+    density_comparison,
+    side_by_side,
+)
 from genmod.inverse import InverseCDF1D
-from genmod.staged import StagedFigure
-from genmod.targets import Target
-
-#: Red (D says fake) to white to blue (D says real), for the discriminator's field.
-FIELD_SCALE = [[0.0, "#f4a582"], [0.5, "#ffffff"], [1.0, "#92c5de"]]
+from genmod.scene import Patch, pick_frames
 
 
 def _np(x) -> np.ndarray:
@@ -39,15 +41,13 @@ def inverse_1d_explorer(inv: InverseCDF1D, n: int = 2000, seed: int = 0, height:
     xs, cdf = _np(inv.edges), _np(inv.cdf)
     lo, hi = float(xs[0]), float(xs[-1])
     draws = _np(inv.sample(n, seed=seed))
-    fig = StagedFigure(
-        make_subplots(
-            rows=1,
-            cols=2,
-            subplot_titles=(
-                "the CDF F: read u on the left, x below",
-                f"density and {n} draws x = F<sup>-1</sup>(u)",
-            ),
-        )
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=(
+            "the CDF F: read u on the left, x below",
+            f"density and {n} draws x = F<sup>-1</sup>(u)",
+        ),
     )
     fig.add_trace(
         go.Scatter(x=xs, y=cdf, mode="lines", name="CDF", line=dict(color=plots.COLORS["exact"])),
@@ -112,61 +112,16 @@ def inverse_1d_explorer(inv: InverseCDF1D, n: int = 2000, seed: int = 0, height:
         readout_format=".3f",
         layout=W.Layout(width="420px"),
     )
-    readout = W.HTML()
 
-    def redraw(_=None):
-        x = float(inv(torch.tensor([u.value]))[0])
-        with fig.batch_update():
-            fig.data[1].x, fig.data[1].y = [lo, x, x], [u.value, u.value, 0.0]
-            fig.data[4].x = [x]
-        readout.value = f"u = {u.value:.3f} &rarr; x = F<sup>-1</sup>(u) = <b>{x:.3f}</b>"
+    def draw(v) -> Patch:
+        x = float(inv(torch.tensor([v["u"]]))[0])
+        traces = {1: {"x": [lo, x, x], "y": [v["u"], v["u"], 0.0]}, 4: {"x": [x]}}
+        return Patch(
+            traces, readout=f"u = {v['u']:.3f} &rarr; x = F<sup>-1</sup>(u) = <b>{x:.3f}</b>"
+        )
 
-    u.observe(redraw, names="value")
-    redraw()
-    return W.VBox([u, fig.publish(), readout])
-
-
-def density_comparison(
-    target: Target, log_prob, title: str = "model", resolution: int = 80, height: int = 380
-) -> go.Figure:
-    """The true density beside a model's exp(log_prob), on the target's bounds, same colours.
-
-    log_prob: maps (m, 2) float32 points to (m,) log densities (a flow's ``log_prob``).
-    """
-    fig = make_subplots(
-        rows=1, cols=2, subplot_titles=("true density", f"{title} density"), horizontal_spacing=0.06
-    )
-    truth = plots.density_trace(target, resolution)
-    fig.add_trace(truth, 1, 1)
-
-    def model_density(x):
-        # divide by the true density's peak, as density_trace does: one colour scale for both
-        return torch.exp(log_prob(x).double() - float(target.log_prob(x).double().max()))
-
-    fig.add_trace(
-        plots.function_heatmap(
-            model_density, target.bounds, resolution, showscale=False, zmin=0, zmax=1
-        ),
-        1,
-        2,
-    )
-    (x0, x1), (y0, y1) = target.bounds
-    for c in (1, 2):
-        fig.update_xaxes(range=[x0, x1], row=1, col=c)
-        fig.update_yaxes(range=[y0, y1], row=1, col=c)
-    return plots.layout(fig, height=height, width=2 * height, showlegend=False)
-
-
-def side_by_side(target: Target, sets: dict, height: int = 360, size: float = 3) -> go.Figure:
-    """Panels of sample sets over the target density. sets: {title: ((n, 2) points, colour)}."""
-    fig = make_subplots(rows=1, cols=len(sets), subplot_titles=list(sets), horizontal_spacing=0.05)
-    (x0, x1), (y0, y1) = target.bounds
-    for c, (name, (x, color)) in enumerate(sets.items(), start=1):
-        fig.add_trace(plots.density_trace(target, 70), 1, c)
-        fig.add_trace(plots.points_trace(x, color=color, name=name, size=size), 1, c)
-        fig.update_xaxes(range=[x0, x1], row=1, col=c)
-        fig.update_yaxes(range=[y0, y1], row=1, col=c)
-    return plots.layout(fig, height=height, width=height * len(sets), showlegend=False)
+    settings = [(f"{q:g}", {"u": q}) for q in (0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95)]
+    return explorer([u], {"u": u}, fig, draw, settings, slider_prefix="u = ")
 
 
 def _lines_xy(lines: torch.Tensor):
@@ -193,7 +148,7 @@ def gan_replay(model, real, height: int = 460, interval_ms: int = 150, show_grid
     gy = np.linspace(y0 + hy / 2, y1 - hy / 2, res, dtype=np.float32)
     real = _np(real)
     lx, ly = _lines_xy(snaps[0]["grid"])
-    fig = StagedFigure(
+    fig = go.Figure(
         data=[
             go.Heatmap(
                 x=gx,
@@ -226,6 +181,7 @@ def gan_replay(model, real, height: int = 460, interval_ms: int = 150, show_grid
                 y=_np(snaps[0]["fake"][:, 1]),
                 mode="markers",
                 name="fake",
+                meta="particles",  # the moving points (tests/test_browser.py)
                 marker=dict(size=4, color=plots.COLORS["map"]),
             ),
         ]
@@ -239,20 +195,28 @@ def gan_replay(model, real, height: int = 460, interval_ms: int = 150, show_grid
         value=0, min=0, max=n - 1, description="snapshot", layout=W.Layout(width="420px")
     )
     W.jslink((play, "value"), (slider, "value"))
-    readout = W.HTML()
 
-    def show(k):
-        s = snaps[k]
+    def draw(v) -> Patch:
+        s = snaps[v["snapshot"]]
         lx, ly = _lines_xy(s["grid"])
-        with fig.batch_update():
-            fig.data[0].z = _np(s["field"])
-            fig.data[2].x, fig.data[2].y = lx, ly
-            fig.data[3].x, fig.data[3].y = _np(s["fake"][:, 0]), _np(s["fake"][:, 1])
-            fig.layout.title = f"training step {s['step']}"
-        readout.value = f"step {s['step']} of {snaps[-1]['step']}"
+        traces = {
+            0: {"z": _np(s["field"])},
+            2: {"x": lx, "y": ly},
+            3: {"x": _np(s["fake"][:, 0]), "y": _np(s["fake"][:, 1])},
+        }
+        title = f"training step {s['step']}"
+        return Patch(traces, {"title.text": title}, f"step {s['step']} of {snaps[-1]['step']}")
 
-    slider.observe(lambda ch: show(ch["new"]), names="value")
-    show(0)
-    box = W.VBox([fig.publish(), W.HBox([play, slider]), readout])
-    box.slider, box.play, box.figure = slider, play, fig
+    keep = pick_frames(n, 12)
+    settings = [(str(snaps[k]["step"]), {"snapshot": k}) for k in keep]
+    box = explorer(
+        [W.HBox([play, slider])],
+        {"snapshot": slider},
+        fig,
+        draw,
+        settings,
+        slider_prefix="training step ",
+        interval_ms=interval_ms,
+    )
+    box.slider, box.play = slider, play
     return box

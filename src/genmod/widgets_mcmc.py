@@ -1,8 +1,7 @@
-"""Figures and the step-size widget of notebook 01 (the statistician's way).
+"""The step-size explorer of notebook 01 (the statistician's way).
 
-Computing lives in :mod:`genmod.mcmc` and :mod:`genmod.diagnostics`; this module
-only draws. Figures return ``go.Figure``; the widget returns an ipywidgets box.
-The trajectory animation itself is :func:`genmod.widgets.animate`.
+The figures of notebook 01 are in :mod:`genmod.figures_mcmc`, re-exported here under their
+old names; the trajectory animation itself is :func:`genmod.widgets.animate`.
 """
 
 from __future__ import annotations
@@ -13,119 +12,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from genmod import diagnostics, mcmc, plots, targets
-from genmod.staged import StagedFigure
+from genmod.explorer import Explorer, explorer
+from genmod.figures_mcmc import (  # noqa: F401 (figures re-exported: the notebooks' names)
+    METHOD_COLORS,
+    burn_in_figure,
+    cost_figure,
+    trace_acf_figure,
+)
+from genmod.scene import Patch, f32
 from genmod.targets import Target
-from genmod.trajectory import Trajectory
-
-#: One colour per sampler, the same in every figure of the notebook.
-METHOD_COLORS = {"rwm": "#d95f02", "mala": "#7570b3", "hmc": "#1b9e77", "ula": "#e6ab02"}
-
-
-def _color(i: int, label: str) -> str:
-    key = label.split()[0].lower()
-    return METHOD_COLORS.get(key, plots.COLORS["chain"] if i == 0 else "#666666")
-
-
-def burn_in_figure(times, ratios, acceptance=None, title: str = "Burn-in") -> go.Figure:
-    """Distance / noise floor of the cloud of chains against the step (log scale).
-
-    times, ratios: (k,) from :func:`genmod.diagnostics.quality_over_time`;
-    acceptance: optional (n_steps,) running acceptance drawn on a second axis.
-    """
-    fig = make_subplots(specs=[[{"secondary_y": acceptance is not None}]])
-    fig.add_trace(
-        go.Scatter(
-            x=np.asarray(times),
-            y=np.asarray(ratios, dtype=np.float32),
-            mode="lines+markers",
-            name="distance / noise floor",
-            line=dict(color=plots.COLORS["chain"]),
-        )
-    )
-    fig.add_hline(y=1.0, line=dict(dash="dot", color=plots.COLORS["exact"]))
-    if acceptance is not None:
-        acc = np.asarray(acceptance, dtype=np.float32)
-        fig.add_trace(
-            go.Scatter(
-                x=np.arange(1, len(acc) + 1),
-                y=acc,
-                mode="lines",
-                name="acceptance so far",
-                line=dict(color=plots.COLORS["accepted"], width=1),
-            ),
-            secondary_y=True,
-        )
-        fig.update_yaxes(title="acceptance", range=[0, 1], secondary_y=True)
-    fig.update_yaxes(type="log", title="distance / noise floor", secondary_y=False)
-    fig.update_xaxes(title="step")
-    return plots.layout(fig, height=340, title=title)
-
-
-def trace_acf_figure(
-    trajectories: dict[str, Trajectory],
-    coord: int = 0,
-    chain: int = 0,
-    max_lag: int = 60,
-    burn_in: int = 0,
-    n_trace: int = 300,
-) -> go.Figure:
-    """Left: one chain's coordinate against the step; right: autocorrelation (chain mean).
-
-    trajectories: label -> chain Trajectory (same target); coord: 0 for x, 1 for y.
-    """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("trace of one chain", "autocorrelation"))
-    lags = np.arange(max_lag + 1)
-    for i, (label, traj) in enumerate(trajectories.items()):
-        x = diagnostics.draws(traj, burn_in)[coord]  # (chains, draws)
-        color = _color(i, label)
-        fig.add_trace(
-            go.Scatter(
-                x=np.arange(burn_in, burn_in + min(n_trace, x.shape[1])),
-                y=x[chain, :n_trace].astype(np.float32),
-                mode="lines",
-                line=dict(width=1, color=color),
-                name=label,
-                legendgroup=label,
-            ),
-            row=1,
-            col=1,
-        )
-        rho = diagnostics.autocorr(x, max_lag=min(max_lag, x.shape[1] - 1)).mean(0)
-        fig.add_trace(
-            go.Scatter(
-                x=lags[: len(rho)],
-                y=rho.astype(np.float32),
-                mode="lines",
-                line=dict(color=color),
-                name=label,
-                legendgroup=label,
-                showlegend=False,
-            ),
-            row=1,
-            col=2,
-        )
-    fig.update_xaxes(title="step", row=1, col=1)
-    fig.update_xaxes(title="lag", row=1, col=2)
-    fig.update_yaxes(title="xy"[coord], row=1, col=1)
-    fig.update_yaxes(range=[-0.2, 1.02], row=1, col=2)
-    return plots.layout(fig, height=330)
-
-
-def cost_figure(
-    costs: dict[str, float], title: str = "Cost of one independent sample"
-) -> go.Figure:
-    """Bars of target evaluations per effective sample (log scale), one per sampler label."""
-    labels = list(costs)
-    fig = go.Figure(
-        go.Bar(
-            x=labels,
-            y=np.array([costs[k] for k in labels], dtype=np.float32),
-            marker_color=[_color(i, k) for i, k in enumerate(labels)],
-        )
-    )
-    fig.add_hline(y=1.0, line=dict(dash="dot", color=plots.COLORS["exact"]))
-    fig.update_yaxes(type="log", title="evaluations per independent sample")
-    return plots.layout(fig, height=320, title=title)
 
 
 def step_size_explorer(
@@ -135,12 +30,13 @@ def step_size_explorer(
     n_chains: int = 100,
     n_steps: int = 300,
     seed: int = 0,
-) -> W.VBox:
+) -> Explorer:
     """Pick a sampler and a step size; see acceptance, one chain's path, traces and ESS.
 
     Each change reruns ``n_chains`` chains from exact samples (no burn-in needed), so
     what you see is mixing alone. Readout: acceptance, bulk ESS per 1,000 draws and
-    target evaluations per independent sample.
+    target evaluations per independent sample. Static form: the chosen sampler at six
+    step sizes from 0.03 to 3.
     """
     t = targets.get(target) if isinstance(target, str) else target
     x0 = t.sample(n_chains, seed=seed + 1)
@@ -155,9 +51,7 @@ def step_size_explorer(
         continuous_update=False,
         readout_format=".3f",
     )
-    fig = StagedFigure(
-        make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58], horizontal_spacing=0.1)
-    )
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58], horizontal_spacing=0.1)
     fig.add_trace(plots.density_trace(t, resolution=80), row=1, col=1)
     fig.add_trace(go.Scatter(mode="lines+markers", name="one chain"), row=1, col=1)
     for j in range(3):
@@ -168,35 +62,48 @@ def step_size_explorer(
     fig.update_xaxes(title="step", row=1, col=2)
     fig.update_yaxes(title="x", row=1, col=2)
     plots.layout(fig, height=360, width=820, showlegend=False)
-    readout = W.HTML()
 
-    def redraw(_=None):
+    def draw(v) -> Patch:
         traj = mcmc.sample(
             t,
-            pick.value,
+            v["method"],
             n_chains=n_chains,
             n_steps=n_steps,
-            step_size=eps.value,
+            step_size=v["step_size"],
             seed=seed,
             x0=x0,
         )
         s = diagnostics.summary(traj)
         path = traj.xs[-60:, 0].numpy()
-        color = METHOD_COLORS[pick.value]
-        with fig.batch_update():
-            fig.data[1].x, fig.data[1].y = path[:, 0].copy(), path[:, 1].copy()
-            fig.data[1].line.color = fig.data[1].marker.color = color
-            for j in range(3):
-                fig.data[2 + j].x = np.arange(n_steps + 1)
-                fig.data[2 + j].y = traj.xs[:, j, 0].numpy().copy()
-        readout.value = (
-            f"acceptance <b>{s['acceptance']:.2f}</b> &nbsp; bulk ESS per 1,000 draws "
-            f"<b>{1000 * s['ess_bulk'] / (n_chains * (n_steps + 1)):.0f}</b> &nbsp; "
+        color = METHOD_COLORS[v["method"]]
+        traces = {
+            1: {
+                "x": f32(path[:, 0]),
+                "y": f32(path[:, 1]),
+                "line.color": color,
+                "marker.color": color,
+            }
+        }
+        for j in range(3):
+            traces[2 + j] = {
+                "x": np.arange(n_steps + 1, dtype=np.float32),
+                "y": f32(traj.xs[:, j, 0]),
+            }
+        per_1000 = 1000 * s["ess_bulk"] / (n_chains * (n_steps + 1))
+        readout = (
+            f"step size {v['step_size']:.3g}: acceptance <b>{s['acceptance']:.2f}</b> &nbsp; "
+            f"bulk ESS per 1,000 draws <b>{per_1000:.0f}</b> &nbsp; "
             f"evaluations per independent sample <b>{s['evals_per_ess']:.3g}</b> &nbsp; "
             f"divergences {s['divergences']}"
         )
+        return Patch(traces, readout=readout)
 
-    pick.observe(redraw, names="value")
-    eps.observe(redraw, names="value")
-    redraw()
-    return W.VBox([W.HBox([pick, eps]), fig.publish(), readout])
+    settings = [(f"{e:g}", {"step_size": e}) for e in (0.03, 0.1, 0.3, 0.5, 1.0, 3.0)]
+    return explorer(
+        [W.HBox([pick, eps])],
+        {"method": pick, "step_size": eps},
+        fig,
+        draw,
+        settings,
+        slider_prefix="step size ",
+    )
