@@ -149,16 +149,19 @@ def main(argv=None) -> int:
     ap.add_argument("--part", choices=("score", "fm", "threads", "all"), default="all")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--targets", default="separated_mixture,two_moons")
+    ap.add_argument("--rows", default=None, help="comma-separated row numbers (default: all)")
     ap.add_argument("--append", action="store_true", help="append to benchmarks/results.md")
     args = ap.parse_args(argv)
     names, seeds = args.targets.split(","), list(range(args.seeds))
+    pick = (lambda rows: [rows[int(i)] for i in args.rows.split(",")]) if args.rows else list
     sections = []
     if args.part in ("score", "all"):
         sections.append(
-            "### Score model (VP SDE), one change at a time\n\n" + score_table(names, seeds)
+            "### Score model (VP SDE), one change at a time\n\n"
+            + score_table(names, seeds, pick(SCORE_ROWS))
         )
     if args.part in ("fm", "all"):
-        sections.append("### Flow matching\n\n" + fm_table(names, seeds))
+        sections.append("### Flow matching\n\n" + fm_table(names, seeds, pick(FM_ROWS)))
     if args.part in ("threads", "all"):
         sections.append("### Thread count of model fitting (1,000 steps)\n\n" + threads_table())
     text = (
