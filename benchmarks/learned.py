@@ -27,6 +27,7 @@ from genmod import config, flow_matching, metrics, score, score_metrics, sde, ta
 HERE = Path(__file__).resolve().parent
 N = 2000
 SAMPLERS = (("em", 500), ("pc", 250), ("ode", 100))
+LABELS = {"em": "EM", "pc": "PC", "ode": "PF-ODE"}
 #: (label, score.fit keywords): one change at a time on top of the row before it
 BEFORE = {"precondition": False, "ema": 0.0}
 SCORE_ROWS = [
@@ -45,9 +46,9 @@ FM_ROWS = [
 ]
 
 
-def _ms(values) -> str:
+def _ms(values, spec: str = ".2f") -> str:
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.2f} +- {sd:.2f}"
+    return f"{statistics.mean(values):{spec}} +- {sd:{spec}}"
 
 
 def _cpu(fn):
@@ -57,61 +58,66 @@ def _cpu(fn):
 
 
 def _weight(x, t):
-    return float(score_metrics.mode_weights(x, t)[0]) if hasattr(t, "weights") else None
+    return (
+        float(score_metrics.mode_weights(x, t)[0])
+        if isinstance(t, targets.GaussianMixture)
+        else None
+    )
+
+
+def _table(columns, names, seeds, rows, fit, measure) -> str:
+    """One markdown row per (target, row): ``measure(model, target, seed) -> {column: value}``
+    averaged over seeds, then the training CPU seconds. ``fit(data, seed=, **kw)``."""
+    lines = ["| target | training | " + " | ".join(columns) + " | train CPU s |"]
+    lines.append("|" + "---|" * (len(columns) + 3))
+    for name in names:
+        t = targets.get(name)
+        data = t.sample(5000, seed=1)
+        for label, kw in rows:
+            values, secs = {c: [] for c in columns}, []
+            for s in seeds:
+                model, dt = _cpu(functools.partial(fit, data, progress=False, seed=s, **kw))
+                secs.append(dt)
+                for c, v in measure(model, t, s).items():
+                    if v is not None:
+                        values[c].append(v)
+            cells = [
+                _ms(v, ".3f" if "weight" in c else ".2f") if v else "" for c, v in values.items()
+            ]
+            lines.append("| " + " | ".join([name, label, *cells, _ms(secs)]) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
 
 
 def score_table(names, seeds, rows=SCORE_ROWS) -> str:
     vp = sde.VP()
-    lines = [
-        "| target | training | EM | PC | PF-ODE | small-mode weight (ODE) | train CPU s |",
-        "|" + "---|" * 7,
-    ]
-    for name in names:
-        t = targets.get(name)
-        data = t.sample(5000, seed=1)
-        for label, kw in rows:
-            q, w, secs = {m: [] for m, _ in SAMPLERS}, [], []
-            for s in seeds:
-                fit = functools.partial(score.fit, data, an_sde=vp, progress=False, seed=s, **kw)
-                model, dt = _cpu(fit)
-                secs.append(dt)
-                for m, k in SAMPLERS:
-                    x = sde.sample(model, vp, N, method=m, n_steps=k, seed=s).final()
-                    q[m].append(metrics.quality(x, t, seed=s, repeats=3))
-                    if m == "ode" and _weight(x, t) is not None:
-                        w.append(_weight(x, t))
-            cells = [name, label, *(_ms(q[m]) for m, _ in SAMPLERS), _ms(w) if w else "", _ms(secs)]
-            lines.append("| " + " | ".join(cells) + " |")
-            print(lines[-1], flush=True)
-    return "\n".join(lines)
+
+    def measure(model, t, s):
+        out = {}
+        for m, k in SAMPLERS:
+            x = sde.sample(model, vp, N, method=m, n_steps=k, seed=s).final()
+            out[LABELS[m]] = metrics.quality(x, t, seed=s, repeats=3)
+        out["small-mode weight (ODE)"] = _weight(x, t)  # x: the PF-ODE's, the last sampler
+        return out
+
+    columns = [*LABELS.values(), "small-mode weight (ODE)"]
+    fit = functools.partial(score.fit, an_sde=vp)
+    return _table(columns, names, seeds, rows, fit, measure)
 
 
 def fm_table(names, seeds, rows=FM_ROWS) -> str:
-    lines = [
-        "| target | training | RK4 50 steps | Euler 5 steps | straightness | "
-        "small-mode weight | train CPU s |",
-        "|" + "---|" * 7,
-    ]
-    for name in names:
-        t = targets.get(name)
-        data = t.sample(5000, seed=1)
-        for label, kw in rows:
-            q, q5, st, w, secs = [], [], [], [], []
-            for s in seeds:
-                fit = functools.partial(flow_matching.fit, data, progress=False, seed=s, **kw)
-                model, dt = _cpu(fit)
-                secs.append(dt)
-                traj = model.trajectory(N, 50, seed=s)
-                q.append(metrics.quality(traj.final(), t, seed=s, repeats=3))
-                st.append(flow_matching.straightness(traj))
-                x5 = model.sample(N, n_steps=5, method="euler", seed=s)
-                q5.append(metrics.quality(x5, t, seed=s, repeats=3))
-                if _weight(traj.final(), t) is not None:
-                    w.append(_weight(traj.final(), t))
-            cells = [name, label, _ms(q), _ms(q5), _ms(st), _ms(w) if w else "", _ms(secs)]
-            lines.append("| " + " | ".join(cells) + " |")
-            print(lines[-1], flush=True)
-    return "\n".join(lines)
+    def measure(model, t, s):
+        traj = model.trajectory(N, 50, seed=s)
+        x5 = model.sample(N, n_steps=5, method="euler", seed=s)
+        return {
+            "RK4 50 steps": metrics.quality(traj.final(), t, seed=s, repeats=3),
+            "Euler 5 steps": metrics.quality(x5, t, seed=s, repeats=3),
+            "straightness": flow_matching.straightness(traj),
+            "small-mode weight": _weight(traj.final(), t),
+        }
+
+    columns = ["RK4 50 steps", "Euler 5 steps", "straightness", "small-mode weight"]
+    return _table(columns, names, seeds, rows, flow_matching.fit, measure)
 
 
 def threads_table(n_steps: int = 1000) -> str:
@@ -132,11 +138,22 @@ def threads_table(n_steps: int = 1000) -> str:
         t0 = time.perf_counter()
         score.fit(data, an_sde=vp, n_steps=n_steps, progress=False, seed=0)
         fit_s = time.perf_counter() - t0
-        model = score.ScoreModel(vp, depth=4)
+        stats = (data.mean(0), float(data.std(0).pow(2).mean().sqrt()))
+        model = score.ScoreModel(vp, depth=4, precondition=stats)  # what score.fit builds
         loss = lambda b, g, m=model: score.dsm_loss(m, b, g)  # noqa: E731
+        raw = training.fit.__wrapped__  # the loop without fitting_threads
         with config.torch_threads(n):
             t0 = time.perf_counter()
-            training.fit(model, loss, data, n_steps=n_steps, batch_size=512, progress=False)
+            raw(
+                model,
+                loss,
+                data,
+                n_steps=n_steps,
+                batch_size=512,
+                lr=3e-3,
+                ema=0.999,
+                progress=False,
+            )
             raw_s = time.perf_counter() - t0
         lines.append(f"| {n} | {fit_s:.1f} | {raw_s:.1f} |")
         print(lines[-1], flush=True)
