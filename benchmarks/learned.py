@@ -33,7 +33,7 @@ BEFORE = {"precondition": False, "ema": 0.0}
 SCORE_ROWS = [
     ("DSM, lambda = sigma^2, t ~ U (before)", BEFORE),
     ("+ EMA of weights (0.999)", {**BEFORE, "ema": 0.999}),
-    ("+ EDM preconditioning (default now)", {"ema": 0.999, "precondition": True}),
+    ("+ EDM preconditioning", {"ema": 0.999, "precondition": True}),
     (
         "+ EDM lambda and log-normal noise levels",
         {"ema": 0.999, "precondition": True, "weighting": "edm"},
