@@ -138,8 +138,7 @@ def threads_table(n_steps: int = 1000) -> str:
         t0 = time.perf_counter()
         score.fit(data, an_sde=vp, n_steps=n_steps, progress=False, seed=0)
         fit_s = time.perf_counter() - t0
-        stats = (data.mean(0), float(data.std(0).pow(2).mean().sqrt()))
-        model = score.ScoreModel(vp, depth=4, precondition=stats)  # what score.fit builds
+        model = score.ScoreModel(vp, depth=4)  # what score.fit builds by default
         loss = lambda b, g, m=model: score.dsm_loss(m, b, g)  # noqa: E731
         raw = training.fit.__wrapped__  # the loop without fitting_threads
         with config.torch_threads(n):
