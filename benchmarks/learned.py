@@ -29,14 +29,14 @@ N = 2000
 SAMPLERS = (("em", 500), ("pc", 250), ("ode", 100))
 LABELS = {"em": "EM", "pc": "PC", "ode": "PF-ODE"}
 #: (label, score.fit keywords): one change at a time on top of the row before it
-BEFORE = {"precondition": False, "ema": 0.0}
+BEFORE = {"base": None, "ema": 0.0}
 SCORE_ROWS = [
     ("DSM, lambda = sigma^2, t ~ U (before)", BEFORE),
     ("+ EMA of weights (0.999)", {**BEFORE, "ema": 0.999}),
-    ("+ EDM preconditioning", {"ema": 0.999, "precondition": True}),
+    ("+ EDM preconditioning", {"ema": 0.999, "base": "edm"}),
     (
         "+ EDM lambda and log-normal noise levels",
-        {"ema": 0.999, "precondition": True, "weighting": "edm"},
+        {"ema": 0.999, "base": "edm", "weighting": "edm"},
     ),
 ]
 FM_ROWS = [

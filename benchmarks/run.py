@@ -3,7 +3,12 @@
     python benchmarks/run.py            # full run (5 targets, 3 sampling seeds)
     python benchmarks/run.py --quick    # 2 targets, 1 seed (about 8 minutes on 2 cores)
     python benchmarks/run.py --smoke    # every code path once at toy sizes (< 2 min), temp dir
-    python benchmarks/run.py --only maps   # re-run only the map rows, update results.json
+    python benchmarks/run.py --only maps   # re-run only the map (or chain) rows, in place
+
+Each row: way ("chain" or "map") and kind ("chain", "deterministic map", "stochastic
+map") from :mod:`genmod.ways` (the one definition); quality_seeds (one ratio per
+sampling seed, for notebook 08's intervals); density_evals, grad_evals (of the target)
+and net_evals (of a learned network) apart.
 
 Prints markdown tables and writes them to benchmarks/results.md (and the sampler rows to
 benchmarks/results.json, which notebook 08 reads; everything else to results_extra.json).
@@ -50,6 +55,7 @@ from genmod import (  # noqa: E402
     score,
     sde,
     targets,
+    ways,
 )
 from genmod.arrays import uniform_box  # noqa: E402
 
@@ -63,7 +69,6 @@ class Mode:
     seeds: tuple[int, ...]
     n: int = 2000  # samples per sampler (chains: parallel chains, final states)
     chain_steps: int = 1000
-    pilot: tuple[int, int] = (200, 100)  # chains, steps of each step-size pilot run
     data: int = 5000  # training samples of the learned models
     train_steps: int | None = None  # None: each fit's default
     sde_steps: tuple[tuple[str, int], ...] = (("em", 500), ("pc", 250), ("ode", 100))
@@ -92,7 +97,6 @@ MODES = {
         (0,),
         n=200,
         chain_steps=40,
-        pilot=(50, 20),
         data=500,
         train_steps=20,
         sde_steps=(("em", 20), ("pc", 10), ("ode", 5)),
@@ -105,8 +109,20 @@ MODES = {
         notebooks=False,
     ),
 }
-# acceptance rates each chain's step size is tuned towards in a short pilot run
-ACCEPT_GOAL = {"rwm": 0.3, "mala": 0.57, "hmc": 0.65}
+# Chains: every step size is adapted during a warm-up (mcmc.sample(step_size="auto"),
+# dual averaging towards each method's target acceptance); ULA, which has no accept step to
+# adapt on, runs at MALA's adapted step. Warm-up and kept steps as fractions of
+# mode.chain_steps (full: 500 + 1,000 for RWM, MALA, HMC); NUTS moves further per step and
+# PT runs 8 levels, so they take fewer. Both warm-up and kept steps count in evaluations
+# and seconds.
+CHAIN_RUNS = {
+    "rwm": dict(warmup=0.5, n_steps=1.0),
+    "mala": dict(warmup=0.5, n_steps=1.0),
+    "hmc": dict(warmup=0.5, n_steps=1.0, store_paths=False),
+    "ula": dict(warmup=0.0, n_steps=1.5),
+    "nuts": dict(warmup=0.3, n_steps=0.3, record_chain=None),
+    "pt": dict(warmup=0.3, n_steps=0.7, n_temperatures=8),
+}
 
 
 def _timed(fn):
@@ -115,55 +131,60 @@ def _timed(fn):
     return out, time.perf_counter() - t0
 
 
-def tune_step(t, method: str, seed: int = 0, pilot: tuple[int, int] = (200, 100)) -> float:
-    """Step size whose pilot acceptance is closest to ACCEPT_GOAL (ULA borrows MALA's)."""
-    m = "mala" if method == "ula" else method
-    goal, opts = ACCEPT_GOAL[m], {"store_paths": False} if m == "hmc" else {}
-    best = None
-    chains, steps = pilot
-    for step in (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2.0):
-        tr = mcmc.sample(
-            t,
-            m,
-            n_chains=chains,
-            n_steps=steps,
-            step_size=step,
-            seed=seed,
-            x0=t.sample(chains, seed=seed + 1),
-            **opts,
-        )
-        gap = abs(tr.acceptance_rate() - goal)
-        if best is None or gap < best[0]:
-            best = (gap, step)
-    return best[1]
+def _chain_run(t, method: str, seed: int, mode: Mode, mala_step):
+    run = {
+        k: (round(v * mode.chain_steps) if k in ("warmup", "n_steps") else v)
+        for k, v in CHAIN_RUNS[method].items()
+    }
+    step = mala_step if method == "ula" else "auto"
+    tr, dt = _timed(
+        lambda: mcmc.sample(t, method, n_chains=mode.n, step_size=step, seed=seed, **run)
+    )
+    return tr, dt, run
+
+
+def _way(sampler: str) -> dict:
+    way, kind, _ = ways.classify(sampler)
+    return dict(way=way, kind=kind)
 
 
 def chain_rows(t, mode: Mode) -> list[dict]:
-    rows, n_steps = [], mode.chain_steps
-    for method in ("rwm", "mala", "hmc", "ula"):
-        step = tune_step(t, method, pilot=mode.pilot)
-        opts = {"store_paths": False} if method == "hmc" else {}
-        q, secs, ess_s = [], [], []
+    rows, mala_steps = [], {}
+    for method in CHAIN_RUNS:
+        q, secs, ess_s, steps, evals, dens, grads = [], [], [], [], [], [], []
         for s in mode.seeds:
-            run = dict(n_chains=mode.n, n_steps=n_steps, step_size=step, seed=s, **opts)
-            tr, dt = _timed(lambda m=method, run=run: mcmc.sample(t, m, **run))
+            tr, dt, run = _chain_run(t, method, s, mode, mala_steps.get(s))
+            if method == "mala":
+                mala_steps[s] = tr.extras["step_size"]
             q.append(metrics.quality(tr.final(), t, seed=s))
             secs.append(dt)
-            ess = diagnostics.ess(tr, burn_in=n_steps // 2).min()  # worst coordinate, all chains
+            ess = diagnostics.ess(tr).min()  # worst coordinate, all chains, after the warm-up
             ess_s.append(float(ess) / dt)
-            evals = tr.n_evals
+            steps.append(tr.extras["step_size"])
+            evals.append(tr.n_evals)
+            # density and gradient evaluations counted apart by the samplers themselves
+            dens.append(tr.extras["density_evals"])
+            grads.append(tr.extras["grad_evals"])
+        h = statistics.mean(steps)
+        how = "MALA's adapted h" if method == "ula" else "adapted h"
+        kept = f"{run['warmup']} warm-up + {run['n_steps']} steps"
+        kept += ", 8 temperatures up to 20" if method == "pt" else ""
         rows.append(
             dict(
                 target=t.name,
-                sampler=method.upper(),
-                way="chain",
+                sampler=method.upper(),  # showdown.race maps it back to the method
+                **_way(method.upper()),
                 train_s=0.0,
                 sample_s=statistics.mean(secs),
-                evals=evals,
+                evals=round(statistics.mean(evals)),
+                density_evals=round(statistics.mean(dens)),
+                grad_evals=round(statistics.mean(grads)),
+                net_evals=0,
                 quality=statistics.mean(q),
+                quality_seeds=q,
                 ess_per_s=statistics.mean(ess_s),
-                step_size=step,
-                note=f"step {step:g}, {n_steps} steps",
+                step_size=h,
+                note=f"{how} {h:.3g}, {kept}",
             )
         )
     return rows
@@ -185,11 +206,16 @@ def map_rows(t, mode: Mode) -> list[dict]:
             dict(
                 target=t.name,
                 sampler=name,
-                way="map",
+                **_way(name),
                 train_s=train_s,
                 sample_s=statistics.mean(secs),
                 evals=evals,
+                # a learned map evaluates its network, never the target
+                density_evals=0,
+                grad_evals=0,
+                net_evals=evals,
                 quality=statistics.mean(q),
+                quality_seeds=q,
                 ess_per_s=None,
                 note=note,
             )
@@ -202,7 +228,7 @@ def map_rows(t, mode: Mode) -> list[dict]:
         0,
         f"{mode.grid}x{mode.grid} grid of log p ({mode.grid**2:,} evaluations, once)",
     )
-    rows[-1]["evals"] = mode.grid**2
+    rows[-1].update(evals=mode.grid**2, density_evals=mode.grid**2, net_evals=0)
 
     flow, dt = _timed(lambda: flows.fit(data, progress=False, seed=0, **fit))
     add("RealNVP flow", dt, lambda s: flow.sample(N, seed=s), 1, "one pass per sample")
@@ -266,7 +292,7 @@ def mcmc_throughput(chains: int = 1000, steps: int = 1000, repeats: int = 3) -> 
 
 def quality_text(q: float) -> str:
     """Ratios above 1000 mean the sampler failed outright (e.g. ULA diverging): say so."""
-    return f"{q:.2f}" if q < 1000 else f"{q:.1e} (diverged)"
+    return f"{q:.2f}" if q <= ways.DIVERGED else f"{q:.1e} (diverged)"
 
 
 def fmt(v, spec=".2f"):
@@ -275,7 +301,7 @@ def fmt(v, spec=".2f"):
 
 def sampler_table(rows, n: int = 2000) -> str:
     lines = [
-        f"| target | sampler | way | train s | sample s ({n:,}) | evaluations ({n:,}) | "
+        f"| target | sampler | kind | train s | sample s ({n:,}) | evaluations ({n:,}) | "
         "quality (ED / floor) | ESS / s | note |",
         "|" + "---|" * 9,
     ]
@@ -283,7 +309,7 @@ def sampler_table(rows, n: int = 2000) -> str:
         cells = [
             r["target"],
             r["sampler"],
-            r["way"],
+            r["kind"],
             fmt(r["train_s"], ".1f"),
             fmt(r["sample_s"], ".3f"),
             f"{r['evals']:,}",
@@ -376,28 +402,39 @@ def browser_and_speed_sections(mode: Mode) -> tuple[list, list, dict | None, lis
     return thr, frames, ws, sections
 
 
-def merge_rows(old: list[dict], new: list[dict]) -> list[dict]:
-    """``old`` with each row of the same (target, sampler) replaced by its ``new`` row, in
-    place; new rows with no old match are appended."""
-    key = lambda r: (r["target"], r["sampler"])  # noqa: E731
-    fresh = {key(r): r for r in new}
-    out = [fresh.pop(key(r), r) for r in old]
-    return out + list(fresh.values())
-
-
-def only(kind: str, mode: Mode, json_path: Path) -> int:
-    """Re-run one kind of row (``"chains"`` or ``"maps"``) and update results.json in place.
-
-    results.md and results_extra.json are left alone: the new rows are printed as a table.
-    """
-    rows = []
+def update_rows(kind: str, mode: Mode, out: Path, start: float) -> int:
+    """Replace the rows of one way (``"chains"`` or ``"maps"``) of the mode's targets in
+    results.json and results.md's samplers table; everything else stays as it is."""
+    way, rows_of = ("chain", chain_rows) if kind == "chains" else ("map", map_rows)
+    new = {}
     for name in mode.targets:
-        t = targets.get(name)
-        rows += chain_rows(t, mode) if kind == "chains" else map_rows(t, mode)
-    old = json.loads(json_path.read_text()) if json_path.exists() else []
-    json_path.write_text(json.dumps(merge_rows(old, rows), indent=1))
-    print(sampler_table(rows, mode.n))
-    print(f"updated {len(rows)} rows of {json_path}")
+        print(f"[{time.perf_counter() - start:6.0f} s] {name} ({kind} only)", flush=True)
+        new[name] = rows_of(targets.get(name), mode)
+    path = out.with_suffix(".json")
+    old = json.loads(path.read_text()) if path.exists() else []
+    merged, done = [], set()
+    for r in old:
+        name = r["target"]
+        if name in new and r["way"] == way:
+            if name not in done:
+                merged += new[name]
+                done.add(name)
+            continue
+        merged.append(r)
+    merged += [r for name in mode.targets if name not in done for r in new[name]]
+    path.write_text(json.dumps(merged, indent=1))
+    table = sampler_table(merged, mode.n)
+    text = out.read_text() if out.exists() else "## Samplers\n\n"
+    head = "| target | sampler | way |"
+    if head in text:
+        i = text.index(head)
+        j = text.find("\n\n", i)
+        text = text[:i] + table + (text[j:] if j >= 0 else "\n")
+    else:
+        text += table + "\n"
+    out.write_text(text)
+    print(table)
+    print(f"{way} rows updated in {time.perf_counter() - start:.0f} s")
     return 0
 
 
@@ -412,16 +449,17 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="results.md path (default: benchmarks/)")
     ap.add_argument(
         "--only",
-        choices=("chains", "maps"),
-        help="re-run only these rows (of the chosen mode) and update results.json in place",
+        choices=["chains", "maps"],
+        help="re-run only the chain (or map) rows and update them in results.json and the "
+        "samplers table of results.md in place (everything else stays as it is)",
     )
     args = ap.parse_args(argv)
     mode = MODES["smoke" if args.smoke else "quick" if args.quick else "full"]
     out = output_path(mode, args.out)
     torch.set_num_threads(1)
-    if args.only:
-        return only(args.only, mode, out.with_suffix(".json"))
     start = time.perf_counter()
+    if args.only:
+        return update_rows(args.only, mode, out, start)
     rows = []
     for name in mode.targets:
         t = targets.get(name)

@@ -26,7 +26,9 @@ from ci_support import in_ci
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
 COMMITTED = [BENCH / "results.md", BENCH / "results.json"]
-CHAINS = {"RWM", "MALA", "HMC", "ULA"}
+CHAINS = {"RWM", "MALA", "HMC", "ULA", "NUTS", "PT"}
+#: the local samplers, stuck in one mode of the separated mixture (PT is the one that crosses)
+LOCAL = CHAINS - {"PT"}
 SMOKE_TIMEOUT_S = 600  # about 80 s at load 9 on 2 cores; the limit only stops a hang
 
 pytestmark = pytest.mark.slow
@@ -90,7 +92,7 @@ def test_chains_stuck_on_the_separated_mixture(smoke):
     # Seen in the smoke run: chains 86-93x, inverse transform 0.85x (margin 10x on either side)
     rows = {r["sampler"]: r["quality"] for r in smoke["rows"]}
     assert rows["inverse transform"] < 3, rows
-    for c in CHAINS:
+    for c in LOCAL:
         assert rows[c] > 10 * rows["inverse transform"], (c, rows)
 
 
@@ -110,7 +112,7 @@ def test_extras_are_finite(smoke):
 
 
 def test_notebook_08_reads_the_smoke_table(smoke):
-    from genmod import showdown
+    from genmod import showdown, ways
 
     rows = showdown.load(smoke["path"].with_suffix(".json"))
     target = rows[0]["target"]
@@ -119,7 +121,9 @@ def test_notebook_08_reads_the_smoke_table(smoke):
         == min((r for r in rows if r["way"] == "map"), key=lambda r: r["quality"])["sampler"]
     )
     fig = showdown.figure(rows, target)
-    assert sum(len(t.x) for t in fig.data if t.x is not None) >= len(rows)
+    # every run is drawn but the diverged ones, which the figure names instead of plotting
+    plotted = [r for r in rows if not ways.diverged(r)]
+    assert sum(len(t.x) for t in fig.data if t.x is not None) >= len(plotted)
     box = showdown.explorer(rows)
     assert box.children
     anim = showdown.race(rows, target, n=50, n_steps=10)

@@ -85,7 +85,20 @@ def test_summary_and_cost_on_a_real_chain():
         t, "mala", n_chains=8, n_steps=400, step_size=1.0, seed=0, x0=t.sample(8, seed=1)
     )
     s = D.summary(traj, burn_in=50)
-    assert set(s) == {"acceptance", "ess_bulk", "ess_tail", "rhat", "evals_per_ess", "divergences"}
+    assert set(s) == {
+        "acceptance",
+        "ess_bulk",
+        "ess_tail",
+        "rhat",
+        "evals_per_ess",
+        "divergences",
+    } | {
+        "density_evals_per_ess",
+        "grad_evals_per_ess",
+        "seconds_per_ess",
+    }
+    # MALA: one density and one gradient per step and chain, plus one each at the start
+    assert s["grad_evals_per_ess"] == pytest.approx(8 * 401 / D.ess(traj, burn_in=50).min(), 1e-2)
     assert 0.5 < s["acceptance"] < 1 and s["divergences"] == 0 and s["rhat"] < 1.05
     assert s["evals_per_ess"] >= 1
     # independent reference: arviz on the kept positions xs[50:], sliced here by hand, and

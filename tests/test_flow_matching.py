@@ -45,8 +45,8 @@ def test_bad_input_raises():
         model.trajectory(0)
     with pytest.raises(ValueError):
         model.trajectory(10, n_steps=0)
-    with pytest.raises(ValueError):
-        fm.fit(torch.zeros(10, 3), n_steps=1, progress=False)
+    with pytest.raises(ValueError, match=r"data must have shape \(n, d\)"):
+        fm.fit(torch.zeros(10), n_steps=1, progress=False)  # (n, 3) data is fine: d = 3
 
 
 @pytest.mark.slow

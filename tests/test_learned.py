@@ -40,6 +40,10 @@ def test_log_sigma_time_input_spans_0_to_1_and_edm_weighting_needs_preconditioni
         score_mod.dsm_loss(plain, torch.zeros(4, 2), torch.Generator(), weighting="edm")
     with pytest.raises(ValueError, match="time_input"):
         score_mod.ScoreModel(vp, time_input="sigma")
+    with pytest.raises(ValueError, match="not both"):  # two Gaussian skips would add up
+        score_mod.ScoreModel(vp, precondition=(torch.zeros(2), 1.0), base=lambda x, t: x)
+    with pytest.raises(ValueError, match="'edm'"):
+        score_mod.fit(torch.zeros(8, 2), an_sde=vp, base="karras", n_steps=1, progress=False)
 
 
 def test_torch_threads_restores_the_callers_count_and_fit_uses_it(monkeypatch):
@@ -113,7 +117,7 @@ def test_preconditioned_vp_model_keeps_the_weights_of_separated_modes():
 
     t, vp = targets.get("separated_mixture"), sde.VP()
     model = score_mod.fit(
-        t.sample(5000, seed=1), an_sde=vp, precondition=True, ema=0.999, progress=False, seed=0
+        t.sample(5000, seed=1), an_sde=vp, base="edm", ema=0.999, progress=False, seed=0
     )
     x = sde.sample(model, vp, 2000, method="ode", n_steps=100, seed=0).final()
     w = float(score_metrics.mode_weights(x, t)[0])

@@ -91,8 +91,8 @@ def test_bad_input():
         score.Level(-1.0)
     with pytest.raises(ValueError, match="noise-conditional"):
         score.ScoreModel(score.Ladder([1.0, 0.1]))(x)
-    with pytest.raises(ValueError):
-        score.fit(torch.zeros(10, 3), method="dsm")
+    with pytest.raises(ValueError, match=r"data must have shape \(n, d\)"):
+        score.fit(torch.zeros(10), method="dsm")  # (n, 3) data is fine: d = 3
     with pytest.raises(ValueError, match="an_sde"):
         score.fit(x, method="sde")
     with pytest.raises(ValueError):

@@ -76,3 +76,14 @@ def test_explorer_redraws_on_target_and_axis(rows):
     other = [n for n in pick.options if n != pick.value][0]
     pick.value = other
     assert fig.layout.title.text.startswith(other)
+
+
+def test_diverged_runs_are_named_not_drawn():
+    def row(sampler, way, quality):
+        return dict(target="t", sampler=sampler, way=way, quality=quality, total_s=1.0)
+
+    rows = [row("ULA", "chain", 6.9e12), row("MALA", "chain", 1.1), row("GAN", "map", 2.0)]
+    fig = showdown.figure(rows, "t")
+    drawn = [name for tr in fig.data for name in tr.text]
+    assert drawn == ["MALA", "GAN"] and max(y for tr in fig.data for y in tr.y) < 1000
+    assert "diverged, not drawn: ULA (6.9e+12)" in fig.layout.title.text

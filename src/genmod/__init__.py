@@ -38,6 +38,8 @@ _SUBMODULES = (
     "likelihood",
     "odes",
     "control",
+    "digits",
+    "views",
     "flow_matching",
     "drawing",
     "overlays",

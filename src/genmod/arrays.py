@@ -1,8 +1,9 @@
 """Small array and seed helpers every module shares (the notes rarely need them).
 
-``as_points`` checks an (n, 2) point array, ``check_n`` a positive count, ``generator``
+``as_points`` checks an (n, d) point array (d = 2 unless told), ``check_n`` a positive count,
+``check_dim`` a dimension, ``generator``
 makes the local seeded generator every sampler draws from (never the global one),
-``grid`` lays cell centres over plot bounds, ``uniform_box`` draws uniform points in them.
+``grid`` lays cell centres over 2D plot bounds, ``uniform_box`` draws uniform points in a box.
 """
 
 from __future__ import annotations
@@ -14,14 +15,29 @@ import torch
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 
 
-def as_points(x, name: str = "x") -> torch.Tensor:
-    """Check that ``x`` is an (n, 2) array of points and return it as a float tensor."""
+def as_points(x, name: str = "x", dim: int | None = 2) -> torch.Tensor:
+    """Check that ``x`` is an (n, dim) array of points and return it as a float tensor.
+
+    dim: the width the caller needs (2 for the 2D-only helpers: grids, heatmaps, plots);
+    None accepts any width d >= 1 (the samplers and models that run in d dimensions).
+    """
     x = torch.as_tensor(x)
     if not torch.is_floating_point(x):
         x = x.to(torch.get_default_dtype())
-    if x.ndim != 2 or x.shape[1] != 2:
-        raise ValueError(f"{name} must have shape (n, 2), got {tuple(x.shape)}")
+    if x.ndim != 2 or x.shape[1] < 1 or (dim is not None and x.shape[1] != dim):
+        want = "(n, d)" if dim is None else f"(n, {dim})"
+        hint = ""
+        if dim == 2 and x.ndim == 2 and x.shape[1] != 2:
+            hint = " (a 2D-only helper: show d-dimensional points through a 2D view)"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}{hint}")
     return x
+
+
+def check_dim(d, name: str = "d") -> int:
+    """A dimension d >= 1 (a whole number), or a clear error naming it."""
+    if isinstance(d, bool) or not isinstance(d, int | float) or int(d) != d or d < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {d!r}")
+    return int(d)
 
 
 def check_n(n, name: str = "n") -> int:
@@ -69,12 +85,13 @@ def grid(bounds: Bounds, n: int = 200, dtype=torch.float64):
     return xs, ys, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1), hx * hy
 
 
-def uniform_box(bounds: Bounds, n: int, seed: int | torch.Generator = 0) -> torch.Tensor:
-    """(n, 2) float32 points uniform over ``bounds``: the uninformed start of a sampler.
+def uniform_box(bounds, n: int, seed: int | torch.Generator = 0) -> torch.Tensor:
+    """(n, d) float32 points uniform over a box: the uninformed start of a sampler.
 
+    bounds: d pairs (lo, hi), one per coordinate (plot bounds are the 2D case).
     seed: an integer, or the generator of the sampler that draws them.
     """
-    (x0, x1), (y0, y1) = bounds
+    box = [(float(lo), float(hi)) for lo, hi in bounds]
     g = seed if isinstance(seed, torch.Generator) else generator(seed)
-    u = torch.rand(check_n(n), 2, generator=g)
-    return torch.stack([x0 + (x1 - x0) * u[:, 0], y0 + (y1 - y0) * u[:, 1]], 1)
+    u = torch.rand(check_n(n), len(box), generator=g)
+    return torch.stack([lo + (hi - lo) * u[:, j] for j, (lo, hi) in enumerate(box)], 1)

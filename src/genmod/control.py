@@ -1,10 +1,12 @@
-"""Controllable generation with a score: classifier guidance and inpainting (notebook 07).
+"""Controllable generation with a score: classifier guidance and inpainting (notebooks 07, 09).
 
 Bayes' rule for scores: grad log p_t(x | y) = grad log p_t(x) + grad log p_t(y | x), so a
 time-dependent classifier steers any score sampler; a strength gamma scales the second
 term (gamma = 1 is the exact conditional; gamma > 1 sharpens it). For a Gaussian mixture
 with component labels the classifier p_t(y = k | x) is the responsibility of component k
 under the perturbed mixture, and grad log p_t(x | y = k) is that component's own score.
+For data without a formula (digits), :func:`fit_classifier` trains a time-conditional
+classifier on noised data x_t and :func:`classifier_guided` adds its gradient.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from torch import nn
 
-from genmod.arrays import check_n, generator
+from genmod import training
+from genmod.arrays import as_points, check_n, generator
 from genmod.densities import GaussianMixture
-from genmod.sde import EPS, SDE, exact_score
+from genmod.nets import MLP
+from genmod.sde import EPS, SDE, exact_score, model_dim
 from genmod.trajectory import Trajectory
 
 
@@ -52,31 +57,65 @@ def inpaint(
     n_steps: int = 300,
     seed: int | None = 0,
 ) -> Trajectory:
-    """Sample y given x = known_x by the replacement method (Song et al. 2021, app. I.2).
-
-    Run the reverse SDE (Euler-Maruyama) on both coordinates, but after every step overwrite
-    the x coordinate with a fresh forward-noised copy of the known value,
-    alpha_t known_x + sigma_t z; at the end it equals known_x (up to sigma_eps).
-    The y coordinate then follows (approximately) the conditional law of y given x.
+    """Sample y given x = known_x in 2D: :func:`inpaint_mask` with the first coordinate known.
 
     Returns a Trajectory (kind "map", label "inpainting") with ``n_steps + 1`` frames,
     from t = T down to the time floor ``sde.EPS``.
     """
+    known = torch.tensor([float(known_x), 0.0], dtype=torch.float64)
+    return inpaint_mask(score_fn, an_sde, known, torch.tensor([True, False]), n, n_steps, seed)
+
+
+def inpaint_mask(
+    score_fn: Callable,
+    an_sde: SDE,
+    known,
+    mask,
+    n: int,
+    n_steps: int = 300,
+    seed: int | None = 0,
+) -> Trajectory:
+    """Sample the unknown coordinates given the known ones, by the replacement method
+    (Song et al. 2021, app. I.2): the top half of a digit given, draw the bottom half.
+
+    Run the reverse SDE (Euler-Maruyama) on all d coordinates, but after every step overwrite
+    the known ones with a fresh forward-noised copy alpha_t known + sigma_t z; at the end
+    they equal ``known`` (up to sigma_eps). The others then follow (approximately) their
+    conditional law given the known ones.
+
+    Parameters
+    ----------
+    known: (d,) values, or (n, d): one known vector per sample (only the entries where
+        ``mask`` is True are used).
+    mask: (d,) bool, True where the coordinate is known; d must match the score_fn's ``.dim``.
+
+    Returns a Trajectory (kind "map", label "inpainting") with ``n_steps + 1`` frames of
+    (n, d) points, from t = T down to the time floor ``sde.EPS``.
+    """
     n = check_n(n)
     steps = check_n(n_steps, "n_steps")
+    mask = torch.as_tensor(mask, dtype=torch.bool).reshape(-1)
+    d = model_dim(score_fn, len(mask))
+    known = torch.as_tensor(known, dtype=torch.float64)
+    if known.shape not in ((d,), (n, d)):
+        raise ValueError(f"known must have shape ({d},) or ({n}, {d}), got {tuple(known.shape)}")
+    if not mask.any():
+        raise ValueError("mask has no known coordinate; use sde.sample to draw without one")
+    idx = torch.nonzero(mask)[:, 0]
     g = generator(seed)
     ts = torch.linspace(an_sde.T, EPS, steps + 1, dtype=torch.float64).tolist()
 
     def fill(x, t):
         alpha, sigma = an_sde.marginal(t)
-        x[:, 0] = float(alpha) * known_x + float(sigma) * torch.randn(n, generator=g)
+        z = torch.randn(n, len(idx), generator=g)
+        x[:, idx] = (float(alpha) * known[..., idx]).float() + float(sigma) * z
         return x
 
-    x = fill(an_sde.prior_sample(n, g), ts[0])
+    x = fill(an_sde.prior_sample(n, g, d), ts[0])
     # frames go into one tensor allocated up front: small per-step copies kept in a list
     # sit between the score's large per-step temporaries and fragment the heap (the kernel
     # kept 600-1000 MB after this loop on a 256-component target, instead of ~20 MB)
-    xs = torch.empty(steps + 1, n, 2, dtype=x.dtype)
+    xs = torch.empty(steps + 1, n, d, dtype=x.dtype)
     xs[0] = x
     with torch.no_grad():
         for i in range(steps):
@@ -95,3 +134,89 @@ def conditional_density(target, known_x: float, ys: torch.Tensor) -> torch.Tenso
     pts = torch.stack([torch.full_like(ys, float(known_x)), ys], 1)
     p = target.log_prob(pts).double().exp()
     return p / torch.trapezoid(p, ys.double())
+
+
+class Classifier(nn.Module):
+    """A time-conditional classifier: logits of p_t(y | x_t) for x_t (n, d) at time t."""
+
+    def __init__(self, dim: int, n_classes: int, an_sde: SDE, hidden=128, depth=2, seed=0):
+        super().__init__()
+        self.dim, self.n_classes, self.an_sde = int(dim), int(n_classes), an_sde
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            self.net = MLP(self.dim, self.n_classes, hidden, depth, time_embed=32)
+
+    def forward(self, x: torch.Tensor, t) -> torch.Tensor:
+        """Logits (n, n_classes). x: (n, d); t: a float or (n,) tensor."""
+        return self.net(x, torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0]))
+
+
+def fit_classifier(
+    data,
+    labels,
+    *,
+    an_sde: SDE,
+    n_steps: int = 2000,
+    batch_size: int = 256,
+    hidden: int = 128,
+    depth: int = 2,
+    lr: float = 2e-3,
+    progress: bool = True,
+    seed: int = 0,
+) -> Classifier:
+    """Train a :class:`Classifier` by cross-entropy on x_t = alpha_t x + sigma_t z, t ~ U(EPS, T).
+
+    data: (n, d); labels: (n,) integers 0 .. K - 1. Returns the model (``.history``: losses).
+    """
+    x = as_points(data, "data", dim=None).float()
+    y = torch.as_tensor(labels).long().reshape(-1)
+    if y.shape[0] != x.shape[0] or (y < 0).any():
+        raise ValueError(f"labels must be {x.shape[0]} integers >= 0, got shape {tuple(y.shape)}")
+    model = Classifier(x.shape[1], int(y.max()) + 1, an_sde, hidden, depth, seed)
+
+    def loss_fn(batch, g):
+        xb, yb = batch
+        t = EPS + (an_sde.T - EPS) * torch.rand(xb.shape[0], generator=g)
+        alpha, sigma = (v.float()[:, None] for v in an_sde.marginal(t))
+        xt = alpha * xb + sigma * torch.randn(xb.shape, generator=g)
+        return nn.functional.cross_entropy(model(xt, t), yb)
+
+    model.history = training.fit(
+        model,
+        loss_fn,
+        x,
+        n_steps=n_steps,
+        batch_size=batch_size,
+        lr=lr,
+        labels=y,
+        progress=progress,
+        desc="noisy classifier",
+        seed=seed,
+    )
+    return model
+
+
+def classifier_guided(
+    score_fn: Callable, classifier: Callable, label: int, strength: float = 1.0
+) -> Callable:
+    """s(x, t) + strength * grad_x log p_t(y = label | x): classifier guidance with a network.
+
+    classifier: ``classifier(x, t)`` -> (n, K) logits (a :class:`Classifier`). Returns
+    score_fn(x, t); the gradient comes from one autograd pass through the classifier.
+    """
+    if strength < 0:
+        raise ValueError(f"strength must be >= 0, got {strength}")
+    k = getattr(classifier, "n_classes", None)
+    if k is not None and not 0 <= int(label) < k:
+        raise ValueError(f"label must be in 0..{k - 1}, got {label}")
+
+    def guided(x, t):
+        with torch.enable_grad():
+            xg = x.detach().requires_grad_(True)
+            log_p = torch.log_softmax(classifier(xg, t), 1)[:, int(label)].sum()
+            (grad,) = torch.autograd.grad(log_p, xg)
+        return score_fn(x, t) + strength * grad
+
+    if hasattr(score_fn, "dim"):
+        guided.dim = score_fn.dim
+    return guided

@@ -1,8 +1,11 @@
-"""What a 2D target is: the base class, the analytic Gaussian mixture, custom densities.
+"""What a target is: the base class, the analytic Gaussian mixture, custom densities.
 
-Every target has a normalized ``log_prob``, a ``score`` (closed form where one
-exists, autograd otherwise), ``sample(n, seed)`` and plot ``bounds``. The
-built-in toys are in :mod:`genmod.toys`; the registry by name in :mod:`genmod.targets`.
+Every target has a dimension ``dim`` (2 for the toys of the notes), a normalized
+``log_prob``, a ``score`` (closed form where one exists, autograd otherwise),
+``sample(n, seed)``, plot ``bounds`` (of the first two coordinates) and a start ``box``
+(one (lo, hi) per coordinate). Grid-based helpers are 2D only and say so
+(:func:`require_2d`). The built-in toys are in :mod:`genmod.toys`; the registry by name in
+:mod:`genmod.targets`.
 """
 
 from __future__ import annotations
@@ -15,28 +18,47 @@ import torch
 from genmod.arrays import Bounds, as_points, check_bounds, check_n, generator, grid
 
 
+def require_2d(target, what: str) -> None:
+    """A clear error when a 2D-only helper (grid, heatmap, ...) gets a d-dimensional target."""
+    d = getattr(target, "dim", 2)
+    if d != 2:
+        raise ValueError(
+            f"{what} is 2D only (a grid of r cells per axis has r^d cells), but "
+            f"{getattr(target, 'name', target)!r} has d = {d}; use a 2D view of its samples"
+        )
+
+
 class Target:
-    """A 2D density. Subclasses implement ``_log_prob`` and, if they can, ``_sample``."""
+    """A density in ``dim`` dimensions (2 unless a subclass says otherwise).
+
+    Subclasses implement ``_log_prob`` and, if they can, ``_sample``.
+    """
 
     name: str = "target"
+    dim: int = 2
     bounds: Bounds = ((-4.0, 4.0), (-4.0, 4.0))
     #: True when ``sample`` draws exact iid samples; False: a fine-grid approximation.
     exact_sampler: bool = True
 
+    @property
+    def box(self) -> tuple[tuple[float, float], ...]:
+        """One (lo, hi) per coordinate: where an uninformed sampler starts (2D: ``bounds``)."""
+        return self.bounds
+
     def log_prob(self, x) -> torch.Tensor:
-        """Normalized log density. x: (n, 2) -> (n,) tensor."""
-        return self._log_prob(as_points(x))
+        """Normalized log density. x: (n, dim) -> (n,) tensor."""
+        return self._log_prob(as_points(x, dim=self.dim))
 
     def score(self, x) -> torch.Tensor:
-        """Gradient of log density, ``grad_x log p(x)``. x: (n, 2) -> (n, 2)."""
-        x = as_points(x)
+        """Gradient of log density, ``grad_x log p(x)``. x: (n, dim) -> (n, dim)."""
+        x = as_points(x, dim=self.dim)
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
             (g,) = torch.autograd.grad(self._log_prob(xg).sum(), xg)
         return g
 
     def sample(self, n: int, seed: int | None = 0) -> torch.Tensor:
-        """n iid draws as an (n, 2) float32 tensor; the same seed gives the same draws."""
+        """n iid draws as an (n, dim) float32 tensor; the same seed gives the same draws."""
         n = check_n(n)
         if self.exact_sampler:
             return self._sample(n, generator(seed)).float()
@@ -62,7 +84,9 @@ def grid_sample(
     """Approximate iid draws from any density: pick grid cells by mass, then jitter uniformly.
 
     Exact up to the grid (cell width = bounds / resolution) and the mass outside ``bounds``.
+    2D only.
     """
+    require_2d(target, "grid sampling")
     n = check_n(n)
     bounds = bounds or target.bounds
     _, _, pts, _ = grid(bounds, resolution)
@@ -81,7 +105,7 @@ class GaussianMixture(Target):
 
     Parameters
     ----------
-    means: (k, 2) component means.
+    means: (k, d) component means (a flat (d,) list is one component); d = ``dim``.
     stds: (k,) component standard deviations (a scalar is broadcast).
     weights: (k,) mixture weights (normalized here); equal if None.
     """
@@ -94,8 +118,11 @@ class GaussianMixture(Target):
         name: str = "gaussian_mixture",
         bounds: Bounds | None = None,
     ):
-        self.means = torch.as_tensor(means, dtype=torch.float64).reshape(-1, 2)
-        k = self.means.shape[0]
+        means = torch.as_tensor(means, dtype=torch.float64)
+        self.means = means.reshape(1, -1) if means.ndim == 1 else means
+        if self.means.ndim != 2 or self.means.shape[1] < 1 or self.means.shape[0] < 1:
+            raise ValueError(f"means must have shape (k, d), got {tuple(means.shape)}")
+        k, self.dim = self.means.shape
         self.stds = torch.as_tensor(stds, dtype=torch.float64).reshape(-1).expand(k).clone()
         w = torch.ones(k) if weights is None else torch.as_tensor(weights, dtype=torch.float64)
         w = w.to(torch.float64).reshape(-1)
@@ -105,13 +132,19 @@ class GaussianMixture(Target):
             raise ValueError("stds must be positive and weights non-negative with a positive sum")
         self.weights = w / w.sum()
         self.name = name
+        pad = 3.5 * float(self.stds.max()) + 0.5
+        lo = self.means.min(0).values - pad
+        hi = self.means.max(0).values + pad
+        c, r = (lo + hi) / 2, float((hi - lo).max()) / 2
+        # a square box around all modes; bounds: the plot box of the first two coordinates
+        self._box = tuple((float(ci) - r, float(ci) + r) for ci in c)
         if bounds is None:
-            pad = 3.5 * float(self.stds.max()) + 0.5
-            lo = self.means.min(0).values - pad
-            hi = self.means.max(0).values + pad
-            c, r = (lo + hi) / 2, float((hi - lo).max()) / 2
-            bounds = ((float(c[0]) - r, float(c[0]) + r), (float(c[1]) - r, float(c[1]) + r))
+            bounds = (self._box + self._box)[:2] if self.dim == 1 else self._box[:2]
         self.bounds = bounds
+
+    @property
+    def box(self):
+        return self.bounds if self.dim == 2 else self._box
 
     def perturbed(self, sigma: float, scale: float = 1.0) -> GaussianMixture:
         """The law of ``scale * X + sigma * Z`` with X from this mixture, Z ~ N(0, I).
@@ -152,7 +185,8 @@ class GaussianMixture(Target):
             cross = (2 * xd @ means.T) * scale
             d2 = (xd * xd).sum(1, keepdim=True) - cross + scale**2 * (means**2).sum(1)
         var = scale**2 * self.stds**2 + sigma**2
-        c = (self.weights.log() - torch.log(2 * math.pi * var)) - d2.clamp_min(0) / (2 * var)
+        log_norm = 0.5 * self.dim * torch.log(2 * math.pi * var)  # N(x; m, var I) in d dims
+        c = (self.weights.log() - log_norm) - d2.clamp_min(0) / (2 * var)
         return c, var, means
 
     def log_prob_and_score(self, x, scale=1.0, sigma=0.0, with_score: bool = True):
@@ -161,37 +195,79 @@ class GaussianMixture(Target):
         The one Gaussian-mixture formula of the package: log p = logsumexp_k c_k and
         score = sum_k r_k (scale m_k - x) / var_k, r = softmax(c). ``scale``, ``sigma``:
         floats, or (n,) tensors (a diffusion time per point, as in training).
-        x: (n, 2) -> (n,), (n, 2) (the score None without ``with_score``).
+        x: (n, d) -> (n,), (n, d) (the score None without ``with_score``).
         """
-        x = as_points(x)
+        x = as_points(x, dim=self.dim)
         per_point = not (isinstance(scale, float) and isinstance(sigma, float))
-        if per_point:
-            scale = torch.as_tensor(scale, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
-            sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
-        # keep n x k work arrays near 1M entries (8 MB in float64; curve targets have 256
-        # components): larger ones fall under glibc's dynamic mmap threshold and fragment
-        # the heap; results go into preallocated tensors for the same reason
-        step = max(1, 1_000_000 // len(self.weights))
+        if not per_point:
+            return self._fixed_law(x, scale, sigma, with_score)
+        scale = torch.as_tensor(scale, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
+        sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1, 1).expand(len(x), 1)
         logp = torch.empty(len(x), dtype=torch.float64)
-        score = torch.empty(len(x), 2, dtype=torch.float64) if with_score else None
-        for i in range(0, max(len(x), 1), step):
-            rows = slice(i, i + step)
-            a, s = (scale[rows], sigma[rows]) if per_point else (scale, sigma)
+        score = torch.empty(len(x), self.dim, dtype=torch.float64) if with_score else None
+        for rows in _chunks(len(x), len(self.weights)):
+            a, s = scale[rows], sigma[rows]
             c, var, means = self._table(x[rows], a, s)
             lp = torch.logsumexp(c, dim=1)
             logp[rows] = lp
             if with_score:
                 r = torch.exp(c - lp[:, None]) / var
-                mean_term = r @ means if not per_point else (r @ means) * a
-                score[rows] = mean_term - r.sum(1, keepdim=True) * x[rows].double()
+                score[rows] = (r @ means) * a - r.sum(1, keepdim=True) * x[rows].double()
         return logp.to(x.dtype), None if score is None else score.to(x.dtype)
 
+    def _fixed_law(self, x, scale: float, sigma: float, with_score: bool):
+        """log p and score at one (scale, sigma): two matrix products per chunk.
+
+        With var_k = scale^2 s_k^2 + sigma^2 and mu_k = scale m_k, the table is linear in
+        the features (x, |x|^2): c_k = x . mu_k / var_k - |x|^2 / (2 var_k) + b_k, with
+        b_k = log w_k - (d / 2) log(2 pi var_k) - |mu_k|^2 / (2 var_k) computed once
+        (:meth:`_linear_table`). With e_k = exp(c_k - max c), one product e @ [mu / var,
+        1 / var, 1] gives S1 = sum e_k mu_k / var_k, S0 = sum e_k / var_k and W = sum e_k:
+        log p = max c + log W and score = (S1 - S0 x) / W.
+        The samplers' hot path: no (n, k, d) array and few passes over the (n, k) table.
+        """
+        weights, bias, sums = self._linear_table(scale, sigma)
+        d = x.shape[1]
+        logp = torch.empty(len(x), dtype=torch.float64)
+        score = torch.empty(len(x), d, dtype=torch.float64) if with_score else None
+        xd = x.double()
+        feats = torch.cat([xd, (xd * xd).sum(1, keepdim=True)], 1)  # (n, d + 1)
+        for rows in _chunks(len(x), len(self.weights)):
+            # in place on one (n, k) buffer: no new array per operation
+            e = torch.addmm(bias, feats[rows], weights)  # the table c, (n, k)
+            top = e.max(1, keepdim=True).values
+            out = e.sub_(top).exp_() @ sums  # (n, d + 2): S1, S0, W
+            total = out[:, d + 1 :]
+            logp[rows] = (top + total.log()).squeeze(1)
+            if with_score:
+                score[rows] = (out[:, :d] - out[:, d : d + 1] * xd[rows]) / total
+        return logp.to(x.dtype), None if score is None else score.to(x.dtype)
+
+    def _linear_table(self, scale: float, sigma: float):
+        """Cached (weights (d + 1, k), bias (k,), sums (k, d + 2)) of :meth:`_fixed_law`."""
+        key = (scale, sigma)
+        cache = self.__dict__.setdefault("_linear_cache", {})
+        if key not in cache:
+            mu = scale * self.means
+            var = scale**2 * self.stds**2 + sigma**2
+            d = mu.shape[1]
+            bias = self.weights.log() - 0.5 * d * torch.log(2 * math.pi * var)
+            bias = bias - (mu * mu).sum(1) / (2 * var)
+            weights = torch.cat([(mu / var[:, None]).T, -0.5 / var[None]], 0)
+            sums = torch.cat(
+                [mu / var[:, None], 1 / var[:, None], torch.ones_like(var)[:, None]], 1
+            )
+            if len(cache) > 8:  # a noise-level slider visits many laws: keep a few
+                cache.clear()
+            cache[key] = (weights, bias, sums)
+        return cache[key]
+
     def component_log_probs(self, x) -> torch.Tensor:
-        """log w_k + log N(x; mean_k, std_k^2 I) for each component. x: (n, 2) -> (n, k)."""
-        return self._table(as_points(x), 1.0, 0.0)[0]
+        """log w_k + log N(x; mean_k, std_k^2 I) for each component. x: (n, d) -> (n, k)."""
+        return self._table(as_points(x, dim=self.dim), 1.0, 0.0)[0]
 
     def responsibilities(self, x) -> torch.Tensor:
-        """Posterior probability of each component given x. (n, 2) -> (n, k)."""
+        """Posterior probability of each component given x. (n, d) -> (n, k)."""
         return torch.softmax(self.component_log_probs(x), dim=1)
 
     def _log_prob(self, x):
@@ -202,8 +278,18 @@ class GaussianMixture(Target):
 
     def _sample(self, n, g):
         k = torch.multinomial(self.weights, n, replacement=True, generator=g)
-        z = torch.randn(n, 2, generator=g, dtype=torch.float64)
+        z = torch.randn(n, self.dim, generator=g, dtype=torch.float64)
         return self.means[k] + self.stds[k, None] * z
+
+
+def _chunks(n: int, k: int):
+    """Row slices keeping n x k work arrays near 1M entries (8 MB in float64).
+
+    Curve targets have 256 components: larger arrays fall under glibc's dynamic mmap
+    threshold and fragment the heap; results go into preallocated tensors for that reason.
+    """
+    step = max(1, 1_000_000 // k)
+    return [slice(i, i + step) for i in range(0, max(n, 1), step)]
 
 
 class CustomTarget(Target):

@@ -31,13 +31,16 @@ def _check_chain(traj: Trajectory) -> None:
         raise ValueError("diagnostics need a chain trajectory (kind='chain')")
 
 
-def draws(traj: Trajectory, burn_in: int = 0) -> np.ndarray:
-    """Positions after dropping the first ``burn_in`` times, as (2, n_chains, n_draws) float64.
+def draws(traj: Trajectory, burn_in: int | None = None) -> np.ndarray:
+    """Positions after dropping the first ``burn_in`` times, as (d, n_chains, n_draws) float64.
 
     ``burn_in`` counts positions of ``traj.xs`` (xs[0] is the start), so
-    n_draws = n_times - burn_in.
+    n_draws = n_times - burn_in. None (the default of every diagnostic here): drop the
+    warm-up, the start and the ``traj.warmup`` warm-up draws (nothing when there is none).
     """
     _check_chain(traj)
+    if burn_in is None:
+        burn_in = traj.warmup + 1 if traj.warmup else 0
     if isinstance(burn_in, bool) or int(burn_in) != burn_in or not 0 <= burn_in < traj.n_times:
         raise ValueError(f"burn_in must be an integer in [0, {traj.n_times - 1}], got {burn_in!r}")
     x = traj.xs[int(burn_in) :].detach().double()
@@ -112,8 +115,8 @@ def ess_geyer(x) -> float:
     return float(m * n / max(tau, 1 / np.log10(m * n)))
 
 
-def ess(traj: Trajectory, method: str = "bulk", burn_in: int = 0) -> np.ndarray:
-    """Effective sample size of each coordinate, summed over chains (arviz). Returns (2,).
+def ess(traj: Trajectory, method: str = "bulk", burn_in: int | None = None) -> np.ndarray:
+    """Effective sample size of each coordinate, summed over chains (arviz). Returns (d,).
 
     method: ``"bulk"`` (rank-normalized split chains: the centre of the law) or
     ``"tail"`` (the 5% and 95% quantiles: the tails, where slow mixing shows first).
@@ -125,8 +128,8 @@ def ess(traj: Trajectory, method: str = "bulk", burn_in: int = 0) -> np.ndarray:
     return np.asarray(array_stats.ess(x, chain_axis=-2, draw_axis=-1, method=method, prob=prob))
 
 
-def rhat(traj: Trajectory, burn_in: int = 0) -> np.ndarray:
-    """Rank-normalized split R-hat of each coordinate (arviz); needs >= 4 chains. Returns (2,).
+def rhat(traj: Trajectory, burn_in: int | None = None) -> np.ndarray:
+    """Rank-normalized split R-hat of each coordinate (arviz); needs >= 4 chains. Returns (d,).
 
     About 1 when all chains sample the same law; above 1.01 the chains disagree
     (not mixed yet, or stuck in different modes).
@@ -143,7 +146,7 @@ def divergences(traj: Trajectory) -> int:
     return int(traj.extras.get("divergences", 0))
 
 
-def ess_per_eval(traj: Trajectory, burn_in: int = 0, method: str = "bulk") -> float:
+def ess_per_eval(traj: Trajectory, burn_in: int | None = None, method: str = "bulk") -> float:
     """Worst coordinate's ESS divided by *all* target evaluations spent (burn-in included).
 
     The cost of one independent sample is 1 / this, in log-density/gradient evaluations.
@@ -153,11 +156,15 @@ def ess_per_eval(traj: Trajectory, burn_in: int = 0, method: str = "bulk") -> fl
     return float(ess(traj, method, burn_in).min()) / traj.n_evals
 
 
-def summary(traj: Trajectory, burn_in: int = 0) -> dict:
+def summary(traj: Trajectory, burn_in: int | None = None) -> dict:
     """The usual table in one dict, rounded to 3 significant digits for printing.
 
-    Keys: acceptance, ess_bulk, ess_tail (worst coordinate), rhat (worst, needs >= 4
-    chains: else nan), evals_per_ess (target evaluations per independent sample), divergences.
+    Keys: acceptance (after the warm-up), ess_bulk, ess_tail (worst coordinate), rhat
+    (worst, needs >= 4 chains: else nan), evals_per_ess (target evaluations per independent
+    sample), divergences; and when the sampler counted them (every :mod:`genmod.mcmc`
+    method does), the honest cost of one independent sample, warm-up included:
+    density_evals_per_ess, grad_evals_per_ess (log p and its gradient counted apart) and
+    seconds_per_ess (wall time of the run).
     """
     e_bulk = float(ess(traj, "bulk", burn_in).min())
     e_tail = float(ess(traj, "tail", burn_in).min())
@@ -171,6 +178,10 @@ def summary(traj: Trajectory, burn_in: int = 0) -> dict:
         evals_per_ess=traj.n_evals / e_bulk if e_bulk > 0 else float("inf"),
         divergences=divergences(traj),
     )
+    for key, name in (("density_evals", "density"), ("grad_evals", "grad"), ("seconds", "seconds")):
+        if key in traj.extras:
+            per = "_evals_per_ess" if key != "seconds" else "_per_ess"
+            out[name + per] = float(traj.extras[key]) / e_bulk if e_bulk > 0 else float("inf")
     return {k: (_sig(v) if isinstance(v, float) else v) for k, v in out.items()}
 
 

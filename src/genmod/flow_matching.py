@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from genmod import nets, odes, training
-from genmod.arrays import as_points, check_n, generator
+from genmod.arrays import as_points, check_dim, check_n, generator
 from genmod.trajectory import Trajectory
 
 METHODS = ("euler", "rk4")
@@ -74,15 +74,16 @@ def straightness(traj: Trajectory) -> float:
 
 
 class FlowMatching(nn.Module):
-    """A velocity MLP v(x, t), t in [0, 1]; noise at t = 0, data at t = 1."""
+    """A velocity MLP v(x, t) in ``dim`` dimensions, t in [0, 1]; noise at t = 0, data at 1."""
 
-    def __init__(self, hidden: int = 128, depth: int = 3, time_embed: int = 32):
+    def __init__(self, hidden: int = 128, depth: int = 3, time_embed: int = 32, dim: int = 2):
         super().__init__()
-        self.net = nets.MLP(2, 2, hidden=hidden, depth=depth, time_embed=time_embed)
+        self.dim = check_dim(dim, "dim")
+        self.net = nets.MLP(dim, dim, hidden=hidden, depth=depth, time_embed=time_embed)
         self.history: list[float] = []
 
     def forward(self, x: torch.Tensor, t) -> torch.Tensor:
-        """Velocity. x: (n, 2); t: float or (n,) tensor -> (n, 2)."""
+        """Velocity. x: (n, d); t: float or (n,) tensor -> (n, d)."""
         return self.net(x, t)
 
     def trajectory(
@@ -91,13 +92,16 @@ class FlowMatching(nn.Module):
         """Integrate dx/dt = v(x, t) from noise (t = 0) to t = 1; every step is a frame.
 
         Returns a Trajectory (kind "map") with ``n_steps + 1`` frames; n_evals counts
-        velocity calls (1 per Euler step, 4 per RK4 step). ``x0``: optional (n, 2) noise.
+        velocity calls (1 per Euler step, 4 per RK4 step). ``x0``: optional (n, d) noise.
         """
         n = check_n(n)
         steps = check_n(n_steps, "n_steps")
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-        x = torch.randn(n, 2, generator=generator(seed)) if x0 is None else as_points(x0).float()
+        if x0 is None:
+            x = torch.randn(n, self.dim, generator=generator(seed))
+        else:
+            x = as_points(x0, "x0", dim=self.dim).float()
         if x.shape[0] != n:
             raise ValueError(f"x0 has {x.shape[0]} points, expected n={n}")
         with torch.no_grad():
@@ -114,7 +118,7 @@ class FlowMatching(nn.Module):
         return Trajectory(torch.stack(xs), torch.tensor(ts), "map", label, n_evals=nfe)
 
     def sample(self, n: int, n_steps: int = 50, method: str = "rk4", seed: int | None = 0):
-        """(n, 2) samples: the end of :meth:`trajectory`."""
+        """(n, d) samples: the end of :meth:`trajectory`."""
         return self.trajectory(n, n_steps, method, seed).final()
 
 
@@ -131,15 +135,16 @@ def fit(
     progress: bool = True,
     seed: int = 0,
 ) -> FlowMatching:
-    """Train a FlowMatching model on (n, 2) data; the loss history is in ``.history``.
+    """Train a FlowMatching model on (n, d) data (d from the data); loss history in ``.history``.
 
     ``coupling``: ``"independent"`` or ``"ot"`` (see :func:`cfm_loss`); ``ema``: decay of
     an EMA of the weights (see :func:`genmod.training.fit`).
     ``seed`` sets the initialization, minibatches and noise (local generators).
     """
+    data = as_points(data, "data", dim=None).float()
     with torch.random.fork_rng():  # the weight initialization, off the global generator
         torch.manual_seed(seed)
-        model = FlowMatching(hidden=hidden, depth=depth)
+        model = FlowMatching(hidden=hidden, depth=depth, dim=data.shape[1])
     model.history = training.fit(
         model,
         cfm_loss(model, coupling),

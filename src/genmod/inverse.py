@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 
 from genmod.arrays import Bounds, check_bounds, check_n, generator, grid
-from genmod.densities import Target
+from genmod.densities import Target, require_2d
 from genmod.trajectory import Trajectory
 
 
@@ -108,6 +108,7 @@ class InverseCDF2D:
     """
 
     def __init__(self, target: Target, resolution: int = 400, bounds: Bounds | None = None):
+        require_2d(target, "the grid inverse transform")
         self.resolution = r = check_n(resolution)
         self.bounds = check_bounds(bounds or target.bounds)
         _, _, pts, _ = grid(self.bounds, r)

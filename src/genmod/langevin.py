@@ -37,7 +37,7 @@ def annealed(
         (:class:`genmod.score.Ladder`): a ladder-trained ``ScoreModel``, or a sigma-indexed
         function through :func:`genmod.score.from_sigma`.
     sigmas: (L,) decreasing noise levels (see :func:`genmod.score.geometric_sigmas`).
-    x0: (n, 2) starting points (e.g. ``arrays.uniform_box`` over the plot box).
+    x0: (n, d) starting points (e.g. ``arrays.uniform_box`` over the plot box).
     n_steps: Langevin steps per level.
     alpha_min: step at the smallest level (alpha in Song & Ermon's update
         x + alpha/2 s + sqrt(alpha) z). None: 0.2 sigma_L^2, so alpha_i / sigma_i^2 = 0.2 at
@@ -58,7 +58,7 @@ def annealed(
     if not (alpha_min > 0 and math.isfinite(alpha_min)):
         raise ValueError(f"alpha_min must be a positive number, got {alpha_min}")
     n_steps = check_n(n_steps, "n_steps")
-    x = as_points(x0, "x0").float()
+    x = as_points(x0, "x0", dim=None).float()
     frames, frame_sigma, alphas, evals = [x[None]], [float(sig[0])], [], 0
     for i, s in enumerate(sig.tolist()):
         alpha = alpha_min * s**2 / float(sig[-1]) ** 2

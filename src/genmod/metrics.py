@@ -28,8 +28,8 @@ def _pairwise_mean(x: torch.Tensor, y: torch.Tensor, fn) -> float:
 
 
 def _prepare(x, y):
-    x = as_points(x, "x").detach().double()
-    y = as_points(y, "y").detach().double()
+    x = as_points(x, "x", dim=None).detach().double()
+    y = as_points(y, "y", dim=x.shape[1]).detach().double()
     for name, v in (("x", x), ("y", y)):
         if v.shape[0] == 0:
             raise ValueError(f"{name} is empty")
@@ -42,7 +42,7 @@ def energy_distance(x, y) -> float:
     """Energy distance 2 E|X-Y| - E|X-X'| - E|Y-Y'|, V-statistic (all pairs, diagonal included).
 
     The same estimator as ``dcor.energy_distance``; float64 and chunked, so 10k x 10k fits
-    in memory. x: (n, 2), y: (m, 2) -> float >= 0.
+    in memory. x: (n, d), y: (m, d) -> float >= 0.
     """
     x, y = _prepare(x, y)
     ident = lambda d: d  # noqa: E731
@@ -54,7 +54,7 @@ def energy_distance(x, y) -> float:
 def mmd(x, y, bandwidth: float = 1.0) -> float:
     """Squared MMD with the RBF kernel exp(-|a-b|^2 / (2 bandwidth^2)), V-statistic (>= 0).
 
-    x: (n, 2), y: (m, 2) -> float.
+    x: (n, d), y: (m, d) -> float.
     """
     if not bandwidth > 0:
         raise ValueError(f"bandwidth must be > 0, got {bandwidth}")
@@ -128,7 +128,7 @@ def quality(
     noise; the samples' own share remains, so claims also need a large enough n.
     samples: (n, d) -> float.
     """
-    samples = as_points(samples, "samples")
+    samples = as_points(samples, "samples", dim=getattr(target, "dim", 2))
     n, fn = samples.shape[0], _metric(metric)
     repeats = check_n(repeats)
     dist = sum(fn(samples, target.sample(n, seed=reference_seed(seed, r))) for r in range(repeats))

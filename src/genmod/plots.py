@@ -14,7 +14,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from genmod.arrays import as_points, grid
-from genmod.targets import Target
+from genmod.densities import Target, require_2d
 
 #: The one colour scheme of the notes.
 COLORS = {
@@ -60,6 +60,7 @@ def density_grid(target: Target, resolution: int = 100, log: bool = False, bound
 
     ``z`` is p / max p (or log p, clipped 12 nats below its max, with ``log=True``).
     """
+    require_2d(target, "a density heatmap")
     xs, ys, pts, _ = grid(bounds or target.bounds, resolution)
     with torch.no_grad():
         lp = target.log_prob(pts).double().reshape(resolution, resolution)

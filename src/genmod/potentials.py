@@ -1,9 +1,10 @@
 """Log density and score together, cheaply, for the samplers in :mod:`genmod.mcmc`.
 
-A *potential* maps x (n, 2) to (log p(x) (n,) or None, score (n, 2) or None).
+A *potential* maps x (n, d) to (log p(x) (n,) or None, score (n, d) or None).
 Gradient samplers need both at every proposal; computing them in one pass (one
-autograd pass, or one table of mixture components:
-:meth:`~genmod.densities.GaussianMixture.log_prob_and_score`) halves their cost.
+autograd pass, or a target's own ``log_prob_and_score``: one table of mixture components,
+:meth:`~genmod.densities.GaussianMixture.log_prob_and_score`, or the banana's closed form)
+halves their cost.
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ from collections.abc import Callable
 
 import torch
 
-from genmod.densities import GaussianMixture, Target
+from genmod.densities import Target
 
 Potential = Callable[[torch.Tensor], tuple[torch.Tensor | None, torch.Tensor | None]]
 
 
 def potential(target: Target | None, score=None, need_grad: bool = True) -> Potential:
-    """A function x (n, 2) -> (log p(x) (n,) or None, score (n, 2) or None), both detached.
+    """A function x (n, d) -> (log p(x) (n,) or None, score (n, d) or None), both detached.
 
-    ``score`` (x (n, 2) -> (n, 2), like ``target.score``) replaces ``target.score``. When the target
+    ``score`` (x (n, d) -> (n, d), like ``target.score``) replaces ``target.score``. When the target
     has no closed-form score, one autograd pass gives log p and its gradient together.
     Outputs are detached, so a learned score never grows an autograd graph across steps.
     """
@@ -29,14 +30,12 @@ def potential(target: Target | None, score=None, need_grad: bool = True) -> Pote
     user = None if score is None else (lambda x: _checked(score(x), x))
     if target is None:
         return lambda x: (None, user(x))
-    if isinstance(target, GaussianMixture) and type(target).score is GaussianMixture.score:
-        if not need_grad or user is not None:
-            return lambda x: (target.log_prob_and_score(x, with_score=False)[0], user and user(x))
-        return target.log_prob_and_score
     if not need_grad:
         return lambda x: (target.log_prob(x).detach(), None)
     if user is not None:
         return lambda x: (target.log_prob(x).detach(), user(x))
+    if hasattr(target, "log_prob_and_score"):  # both in one closed-form pass (mixtures, banana)
+        return target.log_prob_and_score
     if type(target).score is not Target.score:  # closed form score
         return lambda x: (target.log_prob(x), target.score(x))
 

@@ -25,12 +25,12 @@ import torch
 from torch import nn
 
 from genmod import training
-from genmod.arrays import as_points, check_n
+from genmod.arrays import as_points, check_dim, check_n
 from genmod.nets import MLP
 from genmod.sde import EPS, SDE
 
 ScoreFn = Callable[[torch.Tensor, torch.Tensor | float], torch.Tensor]
-METHODS = ("dsm", "ladder", "ssm", "sde")
+METHODS = ("dsm", "ladder", "ssm", "esm", "sde")
 WEIGHTINGS = ("sigma2", "likelihood", "edm")
 TIME_INPUTS = ("t", "log_sigma")
 
@@ -53,7 +53,7 @@ def max_pairwise_distance(data, n: int = 2000) -> float:
     Song & Ermon (2020), technique 1: sigma_max about the largest pairwise distance lets
     Langevin at the top level move between any two data points.
     """
-    x = as_points(data, "data")[:n].double()
+    x = as_points(data, "data", dim=None)[:n].double()
     return float(torch.cdist(x, x).max())
 
 
@@ -137,28 +137,36 @@ class ScoreModel(nn.Module):
         spreads the small noise levels out instead of crowding them near t = 0.
         None: ``"log_sigma"`` with ``precondition``, else ``"t"``.
     seed: initialization seed (a local generator state: the global one is untouched).
+    dim: d, the dimension of the points (``fit`` takes it from the data).
+    base: an optional known score_fn(x, t) the net corrects: s = base + net / sigma_t
+        (e.g. ``sde.exact_score`` of the data's best Gaussian: the net then learns only
+        what the Gaussian misses). Conditional schedules only.
     """
 
     def __init__(
-        self, schedule=None, hidden=128, depth=3, embed=32, seed=0, precondition=None,
-        time_input=None,
+        self, schedule=None, hidden=128, depth=3, embed=32, seed=0, dim=2, base=None,
+        precondition=None, time_input=None,
     ):  # fmt: skip
         super().__init__()
         time_input = time_input or ("log_sigma" if precondition is not None else "t")
         if time_input not in TIME_INPUTS:
             raise ValueError(f"time_input must be one of {', '.join(TIME_INPUTS)}")
-        self.schedule = schedule
+        self.schedule, self.base = schedule, base
+        self.dim = check_dim(dim, "dim")
         self.conditional = isinstance(schedule, Ladder | SDE)
         self.time_input = time_input if isinstance(schedule, SDE) else "t"
         if precondition is not None and schedule is None:
             raise ValueError("precondition needs a noise schedule")
+        if precondition is not None and base is not None:  # both would add a Gaussian's score
+            raise ValueError("give precondition or base, not both")
         self.precondition = None
         if precondition is not None:
             mean, std = precondition
             self.precondition = (torch.as_tensor(mean).float().reshape(1, -1), float(std))
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            self.net = MLP(2, 2, hidden, depth, time_embed=embed if self.conditional else 0)
+            time_embed = embed if self.conditional else 0
+            self.net = MLP(self.dim, self.dim, hidden, depth, time_embed=time_embed)
         self.history: list[float] = []
 
     @property
@@ -176,13 +184,24 @@ class ScoreModel(nn.Module):
         return ((log_snr(t) - lo) / (hi - lo)).to(t.dtype)
 
     def _net(self, x, t):
-        """-z_hat(x_t, t), the negated noise prediction: (n, 2)."""
-        if self.conditional:
-            if t is None:
-                raise ValueError("this score model is noise-conditional: call it as model(x, t)")
+        """-z_hat(x_t, t), the negated noise prediction (plus sigma_t s_base): (n, d)."""
+        if not self.conditional:
+            if self.base is not None:
+                raise ValueError("a base score needs a conditional schedule (a ladder or an SDE)")
+        elif t is None:
+            raise ValueError("this score model is noise-conditional: call it as model(x, t)")
+        else:
             t = torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0])
         if self.precondition is None:
-            return self.net(x, self._time(t)) if self.conditional else self.net(x)
+            out = self.net(x, self._time(t)) if self.conditional else self.net(x)
+        else:
+            out = self._preconditioned(x, t)
+        if self.base is not None:  # sigma_t s_base: the net's output scale (see forward)
+            out = out + self.schedule.marginal(t)[1].to(x.dtype)[:, None] * self.base(x, t)
+        return out
+
+    def _preconditioned(self, x, t):
+        """EDM's c_skip, c_in, c_out around the net (see the class docstring)."""
         mean, std = self.precondition
         alpha, sigma = (v.to(x.dtype).expand(x.shape[0])[:, None] for v in self.schedule.marginal(
             torch.zeros(x.shape[0]) if t is None else t))  # fmt: skip
@@ -193,7 +212,7 @@ class ScoreModel(nn.Module):
         return -sigma * centred / sd**2 + (alpha * std / sd) * out
 
     def forward(self, x: torch.Tensor, t=None) -> torch.Tensor:
-        """Score at x: (n, 2); t: a float or (n,) tensor (ignored for one fixed level)."""
+        """Score at x: (n, d); t: a float or (n,) tensor (ignored for one fixed level)."""
         out = self._net(x, t)
         if self.schedule is None:
             return out
@@ -209,7 +228,7 @@ class ScoreModel(nn.Module):
     @torch.no_grad()
     def score(self, x, t=None) -> torch.Tensor:
         """The learned score, detached, float32: use it wherever ``target.score`` goes."""
-        return self(as_points(x).float(), t)
+        return self(as_points(x, dim=self.dim).float(), t)
 
 
 def _sigma_over_alpha(schedule, t):
@@ -290,6 +309,22 @@ def ssm_loss(model: ScoreModel, x: torch.Tensor, g: torch.Generator) -> torch.Te
     return ((grad_sv * v).sum(1) + 0.5 * ((s * v).sum(1)) ** 2).mean()
 
 
+def esm_loss(model: ScoreModel, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Explicit score matching (Hyvarinen 2005): E [tr(grad_x s(x)) + |s(x)|^2 / 2].
+
+    The Fisher divergence (1/2) E |s - grad log p|^2 after integrating by parts: the
+    unknown grad log p is gone, but the trace of the Jacobian costs one backward pass per
+    dimension (d of them; sliced score matching replaces them by one random projection).
+    ``g`` is unused (no noise); it keeps the signature of the other losses.
+    """
+    x = x.detach().requires_grad_(True)
+    s = model(x)
+    trace = sum(
+        torch.autograd.grad(s[:, i].sum(), x, create_graph=True)[0][:, i] for i in range(x.shape[1])
+    )
+    return (trace + 0.5 * (s**2).sum(1)).mean()
+
+
 def _schedule(method, sigma, sigmas, an_sde, data):
     if method == "dsm":
         return Level(sigma)
@@ -318,23 +353,27 @@ def fit(
     lr: float | None = None,
     hidden: int = 128,
     depth: int | None = None,
-    precondition: bool = False,
+    base=None,
     ema: float | None = None,
     progress: bool = True,
     seed: int = 0,
 ) -> ScoreModel:
-    """Train a :class:`ScoreModel` on (n, 2) data with :func:`genmod.training.fit`.
+    """Train a :class:`ScoreModel` on (n, d) data with :func:`genmod.training.fit` (d from
+    the data: the same call trains on 2D toys and on 64-pixel digits).
 
     Parameters
     ----------
     method: ``"dsm"`` (one noise level ``sigma``), ``"ladder"`` (the levels ``sigmas``,
         default geometric, 10 levels from the largest pairwise distance of the data down to
         0.05), ``"sde"`` (every time of ``an_sde``; ``weighting``, ``t_power``: see
-        :func:`dsm_loss`) or ``"ssm"`` (sliced score matching on the clean data).
+        :func:`dsm_loss`), ``"ssm"`` (sliced score matching on the clean data) or
+        ``"esm"`` (explicit score matching, :func:`esm_loss`).
         None: ``"sde"`` when ``an_sde`` is given, else ``"dsm"``.
     lr, depth: None for 3e-3 and 4 hidden layers with an SDE, else 1e-2 and 3.
-    precondition: EDM's preconditioning with the data's mean and std, and its time input
-        log(sigma_t / alpha_t) (see :class:`ScoreModel`). Off by default: in
+    base: a known score_fn the model corrects (see :class:`ScoreModel`), or ``"edm"``:
+        EDM's preconditioning with the data's mean and std (its skip term is the score of
+        that Gaussian), and its time input log(sigma_t / alpha_t) (see ``precondition`` of
+        :class:`ScoreModel`). EDM is off by default: in
         benchmarks/learned.py it moved the PF-ODE on separated_mixture from 4.4 to 2.9 noise
         floors (5 seeds, spread about 3), but on eight_gaussians from 0.8 to 2.6 (one seed).
     ema: decay of an EMA of the weights (see :func:`genmod.training.fit`); None or 0: off.
@@ -347,14 +386,21 @@ def fit(
     method = method or ("sde" if an_sde is not None else "dsm")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    x = as_points(data, "data").float()
+    x = as_points(data, "data", dim=None).float()
     schedule = _schedule(method, sigma, sigmas, an_sde, x)
     lr = lr or (3e-3 if method == "sde" else 1e-2)
     depth = depth or (4 if method == "sde" else 3)
-    stats = (x.mean(0), float(x.std(0).pow(2).mean().sqrt())) if precondition else None
-    model = ScoreModel(schedule, hidden=hidden, depth=depth, seed=seed, precondition=stats)
-    if method == "ssm":
-        loss = lambda batch, g: ssm_loss(model, batch, g)  # noqa: E731
+    edm = isinstance(base, str)
+    if edm and base != "edm":
+        raise ValueError(f"base must be None, a score_fn(x, t) or 'edm', got {base!r}")
+    stats = (x.mean(0), float(x.std(0).pow(2).mean().sqrt())) if edm else None
+    model = ScoreModel(
+        schedule, hidden, depth, seed=seed, dim=x.shape[1], base=None if edm else base,
+        precondition=stats,
+    )  # fmt: skip
+    if method in ("ssm", "esm"):
+        fn = ssm_loss if method == "ssm" else esm_loss
+        loss = lambda batch, g: fn(model, batch, g)  # noqa: E731
     else:
         loss = lambda batch, g: dsm_loss(model, batch, g, weighting, t_power)  # noqa: E731
     desc = f"score matching ({an_sde.name if method == 'sde' else method})"

@@ -25,8 +25,9 @@ from collections.abc import Callable
 import torch
 
 from genmod import odes
-from genmod.arrays import as_points, check_n, generator
+from genmod.arrays import as_points, check_dim, check_n, generator
 from genmod.densities import GaussianMixture
+from genmod.toys import Gaussian
 from genmod.trajectory import Trajectory
 
 #: The time floor: samplers stop at t = EPS and training draws t from [EPS, T]
@@ -50,21 +51,21 @@ class SDE:
         raise NotImplementedError
 
     def drift(self, x: torch.Tensor, t) -> torch.Tensor:
-        """f(x, t). x: (n, 2); t: float or (n,) tensor."""
+        """f(x, t). x: (n, d); t: float or (n,) tensor."""
         raise NotImplementedError
 
     def diffusion(self, t) -> torch.Tensor:
         """g(t), same shape as t."""
         raise NotImplementedError
 
-    def prior_sample(self, n: int, g: torch.Generator) -> torch.Tensor:
-        """(n, 2) draws from the prior N(0, prior_std^2 I) the samplers start from."""
-        return self.prior_std * torch.randn(check_n(n), 2, generator=g)
+    def prior_sample(self, n: int, g: torch.Generator, dim: int = 2) -> torch.Tensor:
+        """(n, dim) draws from the prior N(0, prior_std^2 I) the samplers start from."""
+        return self.prior_std * torch.randn(check_n(n), check_dim(dim, "dim"), generator=g)
 
     def prior_log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log N(x; 0, prior_std^2 I). x: (n, 2) -> (n,)."""
+        """log N(x; 0, prior_std^2 I) in d = x.shape[1] dimensions. x: (n, d) -> (n,)."""
         v = self.prior_std**2
-        return -(x**2).sum(1) / (2 * v) - math.log(2 * math.pi * v)
+        return -(x**2).sum(1) / (2 * v) - 0.5 * x.shape[1] * math.log(2 * math.pi * v)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -170,16 +171,20 @@ def marginal_target(target: GaussianMixture, an_sde: SDE, t: float) -> GaussianM
     return target.perturbed(float(sigma), scale=float(alpha))
 
 
-def exact_score(target: GaussianMixture, an_sde: SDE) -> Callable:
+def exact_score(target: GaussianMixture | Gaussian, an_sde: SDE) -> Callable:
     """The exact time-dependent score grad log p_t(x) of a Gaussian mixture under an SDE.
 
     x_t = alpha_t x_0 + sigma_t z, so p_t is the mixture's law of alpha_t X + sigma_t Z:
-    :meth:`~genmod.densities.GaussianMixture.log_prob_and_score` gives it. Returns
+    :meth:`~genmod.densities.GaussianMixture.log_prob_and_score` gives it. A Gaussian
+    N(m, C) (:class:`genmod.toys.Gaussian`) has p_t = N(alpha_t m, alpha_t^2 C + sigma_t^2 I),
+    whose score is computed in C's eigenbasis. Returns
     score_fn(x, t) with t a float or an (n,) tensor; differentiable in x (the likelihood
-    needs its divergence).
+    needs its divergence). ``score_fn.dim`` is the target's dimension.
     """
+    if isinstance(target, Gaussian):
+        return _gaussian_score(target, an_sde)
     if not isinstance(target, GaussianMixture):
-        raise ValueError(f"exact scores need a GaussianMixture target, got {target!r}")
+        raise ValueError(f"exact scores need a GaussianMixture or Gaussian target, got {target!r}")
 
     def score_fn(x, t):
         alpha, sigma = an_sde.marginal(t)
@@ -187,7 +192,34 @@ def exact_score(target: GaussianMixture, an_sde: SDE) -> Callable:
             alpha, sigma = float(alpha), float(sigma)
         return target.log_prob_and_score(x, alpha, sigma)[1]
 
+    score_fn.dim = target.dim
     return score_fn
+
+
+def _gaussian_score(target: Gaussian, an_sde: SDE) -> Callable:
+    lam, u = torch.linalg.eigh(target.cov)  # C = U diag(lam) U^T
+
+    def score_fn(x, t):
+        # -(alpha^2 C + sigma^2 I)^-1 (x - alpha m), one diagonal scaling in C's eigenbasis
+        alpha, sigma = (v.reshape(-1, 1) for v in an_sde.marginal(t))
+        y = ((x.double() - alpha * target.mean) @ u) / (alpha**2 * lam + sigma**2)
+        return -(y @ u.T).to(x.dtype)
+
+    score_fn.dim = target.dim
+    return score_fn
+
+
+def model_dim(score_fn, dim: int | None = None) -> int:
+    """The dimension a score_fn works in: ``dim`` if given (checked against the score_fn's
+    own ``.dim`` when it has one: a ScoreModel, :func:`exact_score`), else its ``.dim``, else 2.
+    """
+    own = getattr(score_fn, "dim", None)
+    if dim is None:
+        return 2 if own is None else int(own)
+    dim = check_dim(dim, "dim")
+    if own is not None and int(own) != dim:
+        raise ValueError(f"dim={dim} does not match the score's dimension {own}")
+    return dim
 
 
 def forward(an_sde: SDE, x0, n_steps: int = 100, seed: int | None = 0):
@@ -198,7 +230,7 @@ def forward(an_sde: SDE, x0, n_steps: int = 100, seed: int | None = 0):
 
     Returns a Trajectory (kind "map") with ``n_steps + 1`` frames at times EPS ... T.
     """
-    x = as_points(x0, "x0").float()
+    x = as_points(x0, "x0", dim=None).float()
     n_steps = check_n(n_steps, "n_steps")
     g = generator(seed)
     ts = torch.linspace(EPS, an_sde.T, n_steps + 1, dtype=torch.float64)
@@ -212,9 +244,9 @@ def forward(an_sde: SDE, x0, n_steps: int = 100, seed: int | None = 0):
     return Trajectory(torch.stack(xs), ts.float(), kind="map", label=f"forward {an_sde.name} SDE")
 
 
-METHODS = ("em", "pc", "ode", "ode_adaptive")
+METHODS = ("em", "pc", "ancestral", "ode", "ode_adaptive")
 LABELS = {"em": "reverse SDE (EM)", "pc": "predictor-corrector", "ode": "PF-ODE (RK4)"}
-LABELS["ode_adaptive"] = "PF-ODE (RK45)"
+LABELS.update(ode_adaptive="PF-ODE (RK45)", ancestral="ancestral (DDPM)")
 
 
 def ode_velocity(score_fn: Callable, an_sde: SDE) -> Callable:
@@ -247,21 +279,25 @@ def sample(
     rtol: float = 1e-5,
     atol: float = 1e-5,
     x_T=None,
+    dim: int | None = None,
 ) -> Trajectory:
     """Draw n samples by running time backwards from the prior at T to t = EPS.
 
     Parameters
     ----------
-    score_fn: ``score_fn(x, t)`` with x (n, 2) and t a float -> (n, 2) score.
+    score_fn: ``score_fn(x, t)`` with x (n, d) and t a float -> (n, d) score.
     an_sde: an :class:`SDE`.
-    method: "em", "pc", "ode" (RK4, 4 score calls per step) or "ode_adaptive" (scipy's
+    method: "em", "pc", "ancestral" (DDPM's sampler, :func:`_ancestral`), "ode" (RK4,
+        4 score calls per step) or "ode_adaptive" (scipy's
         RK45; ``n_steps`` is ignored, rtol and atol set the accuracy).
     n_steps: number of time steps; snr, n_corrector: the Langevin corrector of "pc".
-    x_T: optional (n, 2) start points (default: prior draws from ``seed``).
+    x_T: optional (n, d) start points (default: prior draws from ``seed``).
+    dim: d; None: the score_fn's ``.dim`` (a ScoreModel, ``exact_score``), else 2
+        (see :func:`model_dim`).
 
     Returns
     -------
-    Trajectory, kind "map": xs (n_frames, n, 2), times (the t of each frame, T ... EPS),
+    Trajectory, kind "map": xs (n_frames, n, d), times (the t of each frame, T ... EPS),
     n_evals = number of score_fn calls (each on the whole batch), extras["nfe"] the same.
     """
     if method not in METHODS:
@@ -272,7 +308,11 @@ def sample(
     if snr <= 0 or n_corrector < 0:
         raise ValueError(f"need snr > 0 and n_corrector >= 0, got {snr}, {n_corrector}")
     g = generator(seed)
-    x = an_sde.prior_sample(n, g) if x_T is None else as_points(x_T, "x_T").float().clone()
+    d = model_dim(score_fn, dim)
+    if x_T is None:
+        x = an_sde.prior_sample(n, g, d)
+    else:
+        x = as_points(x_T, "x_T", dim=d).float().clone()
     if x.shape[0] != n:
         raise ValueError(f"x_T has {x.shape[0]} points, expected n={n}")
     with torch.no_grad():
@@ -281,6 +321,8 @@ def sample(
         elif method == "ode_adaptive":
             v = ode_velocity(score_fn, an_sde)
             xs, ts, nfe = odes.rk45(v, x, an_sde.T, EPS, rtol=rtol, atol=atol)
+        elif method == "ancestral":
+            xs, ts, nfe = _ancestral(score_fn, an_sde, x, n_steps, g)
         else:
             corrector = n_corrector if method == "pc" else 0
             xs, ts, nfe = _reverse_sde(score_fn, an_sde, x, n_steps, snr, corrector, g)
@@ -311,3 +353,41 @@ def _reverse_sde(score_fn, an_sde, x, n_steps, snr, n_corrector, g):
         x = mean if last else mean + gt * abs(dt) ** 0.5 * torch.randn(x.shape, generator=g)
         xs.append(x)
     return xs, ts, nfe
+
+
+def _ancestral(score_fn, an_sde, x, n_steps, g):
+    """Ancestral sampling (Ho et al. 2020, Algorithm 2) on the grid T = t_N > ... > t_0 = EPS.
+
+    The forward step from s < t is x_t = a x_s + b z with a = alpha_t / alpha_s and
+    b^2 = sigma_t^2 - a^2 sigma_s^2 (VP: a = sqrt(1 - beta_i), b^2 = beta_i, DDPM's
+    discrete chain). Each reverse step draws x_s from the Gaussian posterior with the
+    score in place of the data: mean (x_t + b^2 s(x_t, t)) / a (with eps = -sigma_t s
+    this is DDPM's mean), variance b^2 sigma_s^2 / sigma_t^2 (DDPM's tilde beta; for VE,
+    Song & Ermon's ladder step). EM is the first-order expansion of the same step.
+    """
+    ts = torch.linspace(an_sde.T, EPS, int(n_steps) + 1, dtype=torch.float64)
+    alpha, sigma = an_sde.marginal(ts)
+    xs = [x]
+    for i in range(int(n_steps)):
+        a = float(alpha[i] / alpha[i + 1])
+        b2 = float(sigma[i] ** 2 - a**2 * sigma[i + 1] ** 2)
+        x_mean = (x + b2 * score_fn(x, float(ts[i]))) / a
+        last = i == int(n_steps) - 1  # no fresh noise at t = EPS, as in EM
+        std = (b2 * float(sigma[i + 1] ** 2 / sigma[i] ** 2)) ** 0.5
+        x = x_mean if last else x_mean + std * torch.randn(x.shape, generator=g)
+        xs.append(x)
+    return xs, ts.tolist(), int(n_steps)
+
+
+def ve_step_variances(an_sde: VE, n_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The noise each reverse step of n_steps adds: EM's g(t)^2 |dt| against the ladder's.
+
+    A ladder of noise levels sigma_i = sigma_{t_i} (notebook 05) moves between levels by
+    sigma_i^2 - sigma_{i+1}^2 = int g^2 dt over the step (exact, the ancestral sampler);
+    Euler-Maruyama freezes g at the step's start. Returns (em, ladder), (n_steps,) each:
+    the ladder is the VE SDE discretized, and the two agree as n_steps grows.
+    """
+    ts = torch.linspace(an_sde.T, EPS, check_n(n_steps, "n_steps") + 1, dtype=torch.float64)
+    em = an_sde.diffusion(ts[:-1]) ** 2 * (ts[:-1] - ts[1:])
+    sig2 = an_sde.marginal(ts)[1] ** 2
+    return em, sig2[:-1] - sig2[1:]

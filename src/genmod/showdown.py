@@ -16,7 +16,7 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
-from genmod import plots
+from genmod import plots, ways
 
 COST_AXES = {
     "sample_s": "seconds to draw 2,000 samples",
@@ -80,6 +80,13 @@ def figure(rows: list[dict], target: str, cost: str = "total_s") -> go.Figure:
     sel = [r for r in rows if r["target"] == target]
     if not sel:
         raise ValueError(f"no rows for target {target!r}")
+    # a diverged run is a failure, not a point: it is named in the title, off the log axis
+    gone = [r for r in sel if ways.diverged(r)]
+    sel = [r for r in sel if not ways.diverged(r)]
+    title = f"{target}: quality vs cost"
+    if gone:
+        named = ", ".join(f"{r['sampler']} ({r['quality']:.1e})" for r in gone)
+        title += f"<br><sup>diverged, not drawn: {named}</sup>"
     xs = [max(r[cost], 1e-4) for r in sel]
     ys = [r["quality"] for r in sel]
     pos = label_positions(xs, ys)
@@ -116,7 +123,7 @@ def figure(rows: list[dict], target: str, cost: str = "total_s") -> go.Figure:
         title="energy distance / noise floor (lower is better)",
         dtick=_log_dtick([*ys, 1.0]),
     )
-    return plots.layout(fig, height=460, title=f"{target}: quality vs cost")
+    return plots.layout(fig, height=460, title=title)
 
 
 def explorer(rows: list[dict]) -> W.VBox:

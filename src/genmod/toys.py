@@ -23,26 +23,38 @@ LOG_2PI = math.log(2 * math.pi)
 
 
 class Gaussian(Target):
-    """N(mean, cov) with full covariance; closed-form log density, score and sampler."""
+    """N(mean, cov) with full covariance in d = len(mean) dimensions; closed-form log
+    density, score and sampler. bounds: the plot box of the first two coordinates."""
 
     def __init__(self, mean, cov, bounds):
-        self.mean = torch.as_tensor(mean, dtype=torch.float64)
+        self.mean = torch.as_tensor(mean, dtype=torch.float64).reshape(-1)
+        self.dim = d = self.mean.shape[0]
         self.cov = torch.as_tensor(cov, dtype=torch.float64)
+        if self.cov.shape != (d, d):
+            raise ValueError(f"cov must have shape ({d}, {d}), got {tuple(self.cov.shape)}")
         self.chol = torch.linalg.cholesky(self.cov)
         self.prec = torch.linalg.inv(self.cov)
-        self.log_norm = -LOG_2PI - 0.5 * torch.logdet(self.cov).item()
+        self.log_norm = -0.5 * d * LOG_2PI - 0.5 * torch.logdet(self.cov).item()
         self.bounds = bounds
 
     def _log_prob(self, x):
         d = x.double() - self.mean
         return (self.log_norm - 0.5 * ((d @ self.prec) * d).sum(1)).to(x.dtype)
 
+    @property
+    def box(self):
+        if self.dim == 2:
+            return self.bounds
+        half = 3.5 * self.cov.diagonal().sqrt()
+        return tuple((float(m - h), float(m + h)) for m, h in zip(self.mean, half))
+
     def score(self, x):
-        x = as_points(x)
+        x = as_points(x, dim=self.dim)
         return (-(x.double() - self.mean) @ self.prec).to(x.dtype)
 
     def _sample(self, n, g):
-        return self.mean + torch.randn(n, 2, generator=g, dtype=torch.float64) @ self.chol.T
+        z = torch.randn(n, self.dim, generator=g, dtype=torch.float64)
+        return self.mean + z @ self.chol.T
 
 
 class CurveMixture(GaussianMixture):
@@ -177,11 +189,29 @@ class Banana(Target):
         self.b = b
         self.bounds = ((-5.0, 5.0), (-3.0, 7.0))
 
-    def _log_prob(self, x):
+    def _parts(self, x):
+        """x, y and z = (y - b (x^2 - 4)) / 0.5 (float64), and log p (float64)."""
         xd = x.double()
         h, v = xd[:, 0], xd[:, 1]
-        lp = -0.5 * (h / 2) ** 2 - math.log(2) - 0.5 * ((v - self.b * (h * h - 4)) / 0.5) ** 2
-        return (lp - math.log(0.5) - LOG_2PI).to(x.dtype)
+        z = (v - self.b * (h * h - 4)) / 0.5
+        lp = -0.5 * (h / 2) ** 2 - math.log(2) - 0.5 * z**2
+        return h, z, lp - math.log(0.5) - LOG_2PI
+
+    def _log_prob(self, x):
+        return self._parts(x)[2].to(x.dtype)
+
+    def score(self, x):
+        return self.log_prob_and_score(x)[1]
+
+    def log_prob_and_score(self, x):
+        """log p (n,) and its closed-form gradient (n, 2) in one pass (what samplers call).
+
+        d/dx = -x / 4 + 4 b x z and d/dy = -2 z, with z = (y - b (x^2 - 4)) / 0.5.
+        """
+        x = as_points(x)
+        h, z, lp = self._parts(x)
+        grad = torch.stack([-0.25 * h + 4 * self.b * h * z, -2 * z], 1)
+        return lp.to(x.dtype), grad.to(x.dtype)
 
     def _sample(self, n, g):
         h = 2 * torch.randn(n, generator=g, dtype=torch.float64)

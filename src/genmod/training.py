@@ -30,6 +30,7 @@ def fit(
     desc: str = "training",
     weight_decay: float = 0.0,
     clip: float | None = 1.0,
+    labels=None,
     ema: float | None = None,
     seed: int = 0,
 ) -> list[float]:
@@ -40,7 +41,8 @@ def fit(
     model: the module whose parameters are trained (initialize it under a seed first).
     loss_fn: ``loss_fn(batch, generator) -> scalar``; draw any noise from ``generator``
         so that the run is reproducible.
-    data: (n, 2) tensor of training samples.
+    data: (n, d) tensor of training samples.
+    labels: optional (n,) tensor; then ``loss_fn`` gets ``(batch, batch_labels)`` as its batch.
     n_steps, batch_size, lr: optimisation budget; clip: gradient-norm clipping (None: off).
     ema: None or 0 (off), or the decay of an exponential moving average of the weights, which
         replace the last iterate at the end (Polyak averaging; the decay ramps up as
@@ -49,7 +51,11 @@ def fit(
     progress: show a tqdm text progress bar on stdout (a notebook stores its last state
         as text, so a cold notebook shows the finished bar, not a widget's text repr).
     """
-    data = as_points(data, "data").float()
+    data = as_points(data, "data", dim=None).float()
+    if labels is not None:
+        labels = torch.as_tensor(labels)
+        if labels.shape != (data.shape[0],):
+            raise ValueError(f"labels must have shape ({data.shape[0]},), got {labels.shape}")
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr}")
@@ -63,7 +69,7 @@ def fit(
     bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5, file=sys.stdout)
     for step in bar:
         idx = torch.randint(data.shape[0], (min(batch_size, data.shape[0]),), generator=g)
-        loss = loss_fn(data[idx], g)
+        loss = loss_fn(data[idx] if labels is None else (data[idx], labels[idx]), g)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower lr")
         opt.zero_grad(set_to_none=True)

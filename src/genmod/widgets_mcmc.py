@@ -35,8 +35,9 @@ def step_size_explorer(
 
     Each change reruns ``n_chains`` chains from exact samples (no burn-in needed), so
     what you see is mixing alone. Readout: acceptance, bulk ESS per 1,000 draws and
-    target evaluations per independent sample. Static form: the chosen sampler at six
-    step sizes from 0.03 to 3.
+    target evaluations per independent sample, and where step-size adaptation
+    (``step_size="auto"``, dual averaging) lands for that sampler. Static form: the chosen
+    sampler at six step sizes from 0.03 to 3.
     """
     t = targets.get(target) if isinstance(target, str) else target
     x0 = t.sample(n_chains, seed=seed + 1)
@@ -62,6 +63,17 @@ def step_size_explorer(
     fig.update_xaxes(title="step", row=1, col=2)
     fig.update_yaxes(title="x", row=1, col=2)
     plots.layout(fig, height=360, width=820, showlegend=False)
+
+    adapted: dict[str, float] = {}
+
+    def where_adaptation_lands(method: str) -> float:
+        """The step dual averaging picks for this sampler (300 warm-up steps, cached)."""
+        if method not in adapted:
+            run = mcmc.sample(
+                t, method, n_chains, 1, step_size="auto", warmup=300, seed=seed, x0=x0
+            )
+            adapted[method] = run.extras["step_size"]
+        return adapted[method]
 
     def draw(v) -> Patch:
         traj = mcmc.sample(
@@ -94,7 +106,8 @@ def step_size_explorer(
             f"step size {v['step_size']:.3g}: acceptance <b>{s['acceptance']:.2f}</b> &nbsp; "
             f"bulk ESS per 1,000 draws <b>{per_1000:.0f}</b> &nbsp; "
             f"evaluations per independent sample <b>{s['evals_per_ess']:.3g}</b> &nbsp; "
-            f"divergences {s['divergences']}"
+            f"divergences {s['divergences']} &middot; "
+            f"adaptation lands at step <b>{where_adaptation_lands(v['method']):.3g}</b>"
         )
         return Patch(traces, readout=readout)
 
