@@ -2,6 +2,7 @@
 
     python benchmarks/learned.py                      # every table, 5 training seeds
     python benchmarks/learned.py --part score --seeds 2 --targets separated_mixture
+    python benchmarks/learned.py --part gan --seeds 3     # the GAN's remedies (item 4)
     python benchmarks/learned.py --append             # also append the tables to results.md
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
@@ -22,7 +23,18 @@ from pathlib import Path
 
 import torch
 
-from genmod import config, flow_matching, metrics, score, score_metrics, sde, targets, training
+from genmod import (
+    config,
+    flow_matching,
+    gan,
+    metrics,
+    score,
+    score_metrics,
+    sde,
+    targets,
+    toys,
+    training,
+)
 
 HERE = Path(__file__).resolve().parent
 N = 2000
@@ -44,6 +56,17 @@ FM_ROWS = [
     ("+ EMA of weights (0.999)", {"ema": 0.999}),
     ("+ minibatch OT coupling (blocks of 128)", {"ema": 0.999, "coupling": "ot"}),
 ]
+#: the GAN (issue 17 item 4): gan.fit keywords; rows after the first add one remedy each
+GAN_ROWS = [
+    ("plain (lr 1e-3, no penalty)", {}),
+    ("R1 (0.1) + TTUR (D 2e-3, G 5e-4)", {"grad_penalty": 0.1, "lr": 2e-3, "lr_g": 5e-4}),
+    ("minibatch std", {"minibatch_std": True}),
+    ("minibatch std + R1 (0.1)", {"minibatch_std": True, "grad_penalty": 0.1}),
+    (
+        "minibatch std + R1 (0.1) + EMA of G (0.999)",
+        {"minibatch_std": True, "grad_penalty": 0.1, "ema": 0.999},
+    ),
+]
 
 
 def _ms(values, spec: str = ".2f") -> str:
@@ -58,11 +81,15 @@ def _cpu(fn):
 
 
 def _weight(x, t):
-    return (
-        float(score_metrics.mode_weights(x, t)[0])
-        if isinstance(t, targets.GaussianMixture)
-        else None
-    )
+    """The lightest component's share of x, for mixtures with unequal weights (else None:
+    on equal-weight mixtures, and on curve mixtures such as two_moons, which are
+    GaussianMixtures of many small components, one component's share means nothing)."""
+    if not isinstance(t, targets.GaussianMixture) or isinstance(t, toys.CurveMixture):
+        return None
+    w = t.weights
+    if bool((w == w[0]).all()):
+        return None
+    return float(score_metrics.mode_weights(x, t)[int(w.argmin())])
 
 
 def _table(columns, names, seeds, rows, fit, measure) -> str:
@@ -120,6 +147,18 @@ def fm_table(names, seeds, rows=FM_ROWS) -> str:
     return _table(columns, names, seeds, rows, flow_matching.fit, measure)
 
 
+def gan_table(names, seeds, rows=GAN_ROWS) -> str:
+    def measure(model, t, s):
+        x = model.sample(N, seed=s)
+        return {
+            "quality": metrics.quality(x, t, seed=s, repeats=3),
+            "small-mode weight": _weight(x, t),
+        }
+
+    fit = functools.partial(gan.fit, snapshot_every=0)
+    return _table(["quality", "small-mode weight"], names, seeds, rows, fit, measure)
+
+
 def threads_table(n_steps: int = 1000) -> str:
     """Wall seconds of score.fit (VP, two_moons) with the caller at 1 and at 2 torch threads.
 
@@ -162,7 +201,7 @@ def threads_table(n_steps: int = 1000) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--part", choices=("score", "fm", "threads", "all"), default="all")
+    ap.add_argument("--part", choices=("score", "fm", "gan", "threads", "all"), default="all")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--targets", default="separated_mixture,two_moons")
     ap.add_argument("--rows", default=None, help="comma-separated row numbers (default: all)")
@@ -178,6 +217,8 @@ def main(argv=None) -> int:
         )
     if args.part in ("fm", "all"):
         sections.append("### Flow matching\n\n" + fm_table(names, seeds, pick(FM_ROWS)))
+    if args.part in ("gan", "all"):
+        sections.append("### GAN\n\n" + gan_table(names, seeds, pick(GAN_ROWS)))
     if args.part in ("threads", "all"):
         sections.append("### Thread count of model fitting (1,000 steps)\n\n" + threads_table())
     text = (

@@ -123,3 +123,41 @@ def test_preconditioned_vp_model_keeps_the_weights_of_separated_modes():
     w = float(score_metrics.mode_weights(x, t)[0])
     assert abs(w - 0.2) < 0.05, w
     assert metrics.quality(x, t, seed=0, repeats=3) < 1.5
+
+
+def test_minibatch_std_discriminator_sees_the_batch_spread_and_a_fixed_one_for_the_field():
+    from genmod import gan
+
+    d = gan.MinibatchStd(hidden=8, depth=1)
+    x = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    # the same points judged in a wider batch get another verdict: the batch is an input
+    assert not torch.allclose(d(x)[:8], d(torch.cat([x[:8], 10 * x[8:]]))[:8])
+    # with a fixed spread each point is judged alone: a sub-batch gets the same logits
+    assert torch.allclose(d(x, 1.0)[:8], d(x[:8], 1.0))
+    model = gan.GAN(minibatch_std=True)
+    assert model.logits(x).shape == (64,)
+    with pytest.raises(ValueError, match="ema"):
+        gan.fit(x, n_steps=2, ema=1.0, progress=False)
+
+
+@pytest.mark.slow
+def test_gan_remedy_keeps_the_weights_of_separated_modes():
+    # issue 17 item 4: a plain GAN loses the small mode of separated_mixture (weight 0.000,
+    # seed 0, benchmarks/learned.py --part gan); with D seeing the batch's spread and the R1
+    # penalty the small-mode weight was 0.213 and quality 2.84 (seed 0, repeats=3).
+    # Margins: 0.05 on the weight (the issue's goal), quality < 6 (about 2x the measured).
+    from genmod import gan, metrics, score_metrics, targets
+
+    t = targets.get("separated_mixture")
+    model = gan.fit(
+        t.sample(5000, seed=1),
+        minibatch_std=True,
+        grad_penalty=0.1,
+        snapshot_every=0,
+        progress=False,
+        seed=0,
+    )
+    x = model.sample(2000, seed=0)
+    w = float(score_metrics.mode_weights(x, t)[0])
+    assert abs(w - 0.2) < 0.05, w
+    assert metrics.quality(x, t, seed=0, repeats=3) < 6
