@@ -66,6 +66,10 @@ GAN_ROWS = [
         "minibatch std + R1 (0.1) + EMA of G (0.999)",
         {"minibatch_std": True, "grad_penalty": 0.1, "ema": 0.999},
     ),
+    (
+        "minibatch std + R1 (0.1) + TTUR (D 2e-3, G 5e-4)",
+        {"minibatch_std": True, "grad_penalty": 0.1, "lr": 2e-3, "lr_g": 5e-4},
+    ),
 ]
 
 
