@@ -1,9 +1,9 @@
 """The notes' performance record: every sampler on every target, quality vs cost.
 
-    python benchmarks/run.py            # full run (5 targets, 3 sampling seeds)
-    python benchmarks/run.py --quick    # 2 targets, 1 seed (about 8 minutes on 2 cores)
+    python benchmarks/run.py            # full run (5 targets, 3 sampling seeds; then notebook 09's)
+    python benchmarks/run.py --quick    # 2 targets, 1 seed (8 minutes on 2 cores); 09's: 1 seed
     python benchmarks/run.py --smoke    # every code path once at toy sizes (< 2 min), temp dir
-    python benchmarks/run.py --only maps   # re-run only the map (or chain) rows, in place
+    python benchmarks/run.py --only maps|chains|dimension|digits   # one part, in place
 
 Each row: way ("chain" or "map") and kind ("chain", "deterministic map", "stochastic
 map") from :mod:`genmod.ways` (the one definition); quality_seeds (one ratio per
@@ -12,6 +12,9 @@ and net_evals (of a learned network) apart.
 
 Prints markdown tables and writes them to benchmarks/results.md (and the sampler rows to
 benchmarks/results.json, which notebook 08 reads; everything else to results_extra.json).
+Beyond 2D (notebook 09): benchmarks/dimension.py (quality and cost per (sampler, d), written
+to dimension.json, which notebook 09 reads) and benchmarks/digits.py (the 8x8 digits model's
+bits/dim and training time, digits.json), each its own section of results.md.
 The full and quick runs record speed and quality on the machine they run on and are not part
 of the test suite. The smoke run is (tests/test_benchmark.py): every sampler on one target
 with tiny sizes and a few training steps, so its numbers mean nothing, but the code that
@@ -31,6 +34,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import tempfile
@@ -402,6 +406,64 @@ def browser_and_speed_sections(mode: Mode) -> tuple[list, list, dict | None, lis
     return thr, frames, ws, sections
 
 
+def replace_section(path: Path, title: str, text: str) -> None:
+    """Replace the section headed ``title`` in the markdown at ``path`` (or append it)."""
+    old = path.read_text() if path.exists() else ""
+    head, sep, rest = old.partition(title)
+    tail = ""
+    if sep:
+        nxt = rest.find("\n## ")
+        tail = rest[nxt:] if nxt >= 0 else ""
+    path.write_text(head.rstrip() + "\n\n" + text.rstrip() + "\n" + tail)
+
+
+BEYOND_2D = ("dimension", "digits")
+
+
+def beyond_2d(mode: Mode, out: Path, part: str, start: float, argv) -> str:
+    """Run one part of notebook 09's benchmark; write its json beside ``out``; its section.
+
+    part: "dimension" (dimension.json) or "digits" (digits.json). Sizes from the part's
+    ``SIZES[mode.name]``; the section says how it was run, how long and at what load.
+    """
+    import digits
+    import dimension
+
+    loads = [os.getloadavg()[0]]  # 1-minute load average, at every stage
+
+    def log(msg):
+        loads.append(os.getloadavg()[0])
+        print(f"[{time.perf_counter() - start:6.0f} s] {msg}", flush=True)
+
+    module = {"dimension": dimension, "digits": digits}[part]
+    sizes = module.SIZES[mode.name]
+    t0 = time.perf_counter()
+    result = module.measure(sizes, log=log)
+    loads.append(os.getloadavg()[0])
+    out.with_name(f"{part}.json").write_text(json.dumps(result, indent=1))
+    nice = os.nice(0)
+    command = shlex.join(["python", "benchmarks/run.py", *argv])
+    how = (
+        f"`{f'nice -n {nice} ' if nice else ''}{command}` on {machine()}; "
+        f"{time.perf_counter() - t0:.0f} s in all, "
+        f"1-minute load average {min(loads):.1f}-{max(loads):.1f} (sampled at each stage)"
+    )
+    if part == "dimension":
+        return dimension.section(result, sizes, how)
+    return digits.section(result, how)
+
+
+def update_beyond_2d(mode: Mode, out: Path, part: str, start: float, argv) -> int:
+    """``--only dimension`` / ``--only digits``: that section of results.md, in place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = beyond_2d(mode, out, part, start, argv)
+    print(text)
+    title = text.split("\n", 1)[0]
+    replace_section(out, title, text)
+    print(f"section {title!r} replaced in {out}")
+    return 0
+
+
 def update_rows(kind: str, mode: Mode, out: Path, start: float) -> int:
     """Replace the rows of one way (``"chains"`` or ``"maps"``) of the mode's targets in
     results.json and results.md's samplers table; everything else stays as it is."""
@@ -441,7 +503,9 @@ def update_rows(kind: str, mode: Mode, out: Path, start: float) -> int:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     group = ap.add_mutually_exclusive_group()
-    group.add_argument("--quick", action="store_true", help="2 targets, 1 seed (< 10 min)")
+    group.add_argument(
+        "--quick", action="store_true", help="2 targets, 1 seed; notebook 09's parts with 1 seed"
+    )
     group.add_argument(
         "--smoke", action="store_true", help="every code path at toy sizes (< 2 min), temp dir"
     )
@@ -449,17 +513,21 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="results.md path (default: benchmarks/)")
     ap.add_argument(
         "--only",
-        choices=["chains", "maps"],
-        help="re-run only the chain (or map) rows and update them in results.json and the "
-        "samplers table of results.md in place (everything else stays as it is)",
+        choices=["chains", "maps", *BEYOND_2D],
+        help="chains or maps: re-run only those rows and update them in results.json and the "
+        "samplers table of results.md in place; dimension or digits: re-run that section "
+        "of results.md and its json (dimension.json, digits.json); everything else stays",
     )
     args = ap.parse_args(argv)
     mode = MODES["smoke" if args.smoke else "quick" if args.quick else "full"]
     out = output_path(mode, args.out)
     torch.set_num_threads(1)
     start = time.perf_counter()
-    if args.only:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if args.only in ("chains", "maps"):
         return update_rows(args.only, mode, out, start)
+    if args.only in BEYOND_2D:
+        return update_beyond_2d(mode, out, args.only, start, argv)
     rows = []
     for name in mode.targets:
         t = targets.get(name)
@@ -475,6 +543,8 @@ def main(argv=None) -> int:
 
     thr, frames, ws, extra_sections = browser_and_speed_sections(mode)
     sections += extra_sections
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sections += [beyond_2d(mode, out, part, start, argv) for part in BEYOND_2D]
 
     nb = None
     if mode.notebooks and not args.skip_notebooks:

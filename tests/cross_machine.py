@@ -6,7 +6,11 @@ results by about 1e-7 and, through training, moves what a trained model prints. 
 check that every output nbval compares is stable under such changes (numbers that are not
 sit in cells whose output nbval ignores, with their claims checked as code beside them).
 
-Perturbations (each a test file, so pytest-xdist's loadfile puts them on different workers):
+One run applies every perturbation at once (``other_machine``): a second full pass over
+the notebooks costs about 6 CPU-minutes, and one combined pass catches any output that moves
+under either change (a rounding difference from one does not cancel one from the other). When
+it fails, re-run with a single perturbation (``run_notebooks("isa")`` or ``"threads"``) to
+see which change moved the output.
 - ``isa``: ``ATEN_CPU_CAPABILITY=default`` (torch's portable kernels instead of AVX-512/AVX2)
   and ``MKL_ENABLE_INSTRUCTIONS=AVX2`` (MKL's matmul without AVX-512, the code path an AMD or
   older Intel CPU takes; on this Xeon it changes matmul results, and with them training).
@@ -27,6 +31,7 @@ PERTURBATIONS = {
     "isa": {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
     "threads": {"GENMOD_THREADS": "2"},
 }
+PERTURBATIONS["other_machine"] = {**PERTURBATIONS["isa"], **PERTURBATIONS["threads"]}
 
 
 def run_notebooks(name: str, timeout_s: int = 1200) -> None:

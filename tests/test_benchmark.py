@@ -3,9 +3,10 @@
 The full benchmark (28 minutes) writes the table notebook 08 reads and the README's headline
 figures; `pytest` cannot rerun it, but it runs the same code at toy sizes (under 2 minutes on
 2 cores): every sampler once, the MCMC throughput, the frame-time and widget start-up
-measurements, then notebook 08's helpers on the table it wrote. Checked: structure and sanity
-(every sampler of the committed table present, finite numbers), one claim that survives toy
-sizes, and that the committed results are not touched. Wall times are not checked.
+measurements, notebook 09's dimension showdown (d = 2, 8) and digits model, then notebook 08's
+helpers on the table it wrote and notebook 09's reading of dimension.json. Checked: structure
+and sanity (every sampler of the committed tables present, finite numbers), one claim that
+survives toy sizes, and that the committed results are not touched. Wall times are not checked.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from ci_support import in_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
-COMMITTED = [BENCH / "results.md", BENCH / "results.json"]
+COMMITTED = [
+    BENCH / name for name in ("results.md", "results.json", "dimension.json", "digits.json")
+]
 CHAINS = {"RWM", "MALA", "HMC", "ULA", "NUTS", "PT"}
 #: the local samplers, stuck in one mode of the separated mixture (PT is the one that crosses)
 LOCAL = CHAINS - {"PT"}
@@ -60,7 +63,10 @@ def smoke(tmp_path_factory):
     assert _digest(COMMITTED) == before, "the smoke run changed the committed results"
     rows = json.loads(out.with_suffix(".json").read_text())
     extra = json.loads((out.parent / "results_extra.json").read_text())
-    return {"path": out, "rows": rows, "extra": extra, "md": out.read_text()}
+    beyond = {
+        p: json.loads((out.parent / f"{p}.json").read_text()) for p in ("dimension", "digits")
+    }
+    return {"path": out, "rows": rows, "extra": extra, "md": out.read_text(), **beyond}
 
 
 def test_every_sampler_of_the_committed_table_runs(smoke):
@@ -107,8 +113,9 @@ def test_extras_are_finite(smoke):
         ws = e["widget_startup_ms"]
         assert ws and len(ws) == 6 and all(_positive(v) for v in ws.values()), ws
     assert e["notebooks"] is None  # the smoke run leaves notebooks to nbval
-    for heading in ("## Samplers", "## MCMC throughput", "## Animation frame time"):
+    for heading in ("## Samplers", "## MCMC throughput", "## Animation frame time", "## Beyond 2D"):
         assert heading in smoke["md"]
+    assert "## Digits on a CPU" in smoke["md"]
 
 
 def test_notebook_08_reads_the_smoke_table(smoke):
@@ -128,6 +135,60 @@ def test_notebook_08_reads_the_smoke_table(smoke):
     assert box.children
     anim = showdown.race(rows, target, n=50, n_steps=10)
     assert len(anim.figures) == 2
+
+
+def test_dimension_rows_cover_every_sampler_and_d(smoke):
+    committed = json.loads((BENCH / "dimension.json").read_text())
+    ran = {(r["sampler"], r["d"]) for r in smoke["dimension"]["rows"]}
+    samplers = {r["sampler"] for r in committed["rows"]}
+    assert {s for s, _ in ran} == samplers, ran
+    assert {d for _, d in ran} == {2, 8} and len(ran) == len(smoke["dimension"]["rows"])
+    for r in smoke["dimension"]["rows"]:
+        name = f"{r['sampler']} at d = {r['d']}"
+        assert r["way"] == ("chain" if r["sampler"] in CHAINS else "map"), name
+        assert _positive(r["quality"]) and _positive(r["sample_cpu_s"]), name
+        assert len(r["quality_seeds"]) == len(smoke["dimension"]["seeds"]), name
+        assert 0 <= r["weight_error"] <= 1 and isinstance(r["evals"], int) and r["evals"] > 0
+    # the exact-score reverse SDE needs no training: at the noise floor even at toy sizes
+    # (seen: 0.28 at d = 2, 0.70 at d = 8; margin 3x)
+    exact = [
+        r["quality"] for r in smoke["dimension"]["rows"] if r["sampler"] == "VP SDE, exact score"
+    ]
+    assert max(exact) < 3, exact
+    cells = {g["d"]: g["cells"] for g in smoke["dimension"]["grid"]}
+    res = smoke["dimension"]["resolution"]
+    assert cells[2] == res**2 and cells[64] == float(res) ** 64
+
+
+def test_notebook_09_reads_the_smoke_dimension_table(smoke, capsys):
+    # notebook 09's own cell that reads dimension.json, run on the smoke run's file
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / "09_beyond_2d.ipynb", as_version=4)
+    committed = '"../benchmarks/dimension.json"'
+    (cell,) = [c.source for c in nb.cells if c.cell_type == "code" and committed in c.source]
+    namespace: dict = {}
+    exec(cell.replace(committed, repr(str(smoke["path"].with_name("dimension.json")))), namespace)
+    printed = capsys.readouterr().out
+    assert ("MALA", 8) in namespace["table"] and namespace["dims"] == [2, 8]
+    assert all(name in printed for name in namespace["samplers"]), printed
+
+
+def test_digits_numbers_are_finite(smoke):
+    m = smoke["digits"]
+    for key in ("train_s", "train_cpu_s", "bpd_model", "bpd_gaussian", "confidence_real"):
+        assert _positive(m[key]), (key, m[key])
+    # the Gaussian baseline is exact (no training): well under the uniform guess's 4.09 bits
+    # per pixel (committed full run: 2.99; margin 0.5)
+    assert m["bpd_gaussian"] < 3.6, m["bpd_gaussian"]
+    assert sum(m["sample_classes"]) == m["samples"]
+    for key in (
+        "inpaint_accuracy",
+        "guided_accuracy_1",
+        "guided_accuracy_3",
+        "chain_changed_class",
+    ):
+        assert 0 <= m[key] <= 1, (key, m[key])
 
 
 def test_smoke_refuses_to_write_over_the_committed_results():

@@ -96,6 +96,28 @@ def test_contract_check_catches_a_bare_widget():
     assert fallback_problems(bare) == ["no plotly figure beside the widget view"]
 
 
+#: widest figure that fits JupyterLab's output area beside the open file browser in a
+#: 1280 px window (about 845 px there; screenshots of 06 showed a 990 px figure cut off)
+MAX_FIGURE_WIDTH = 830
+
+
+def too_wide(notebook: Path) -> list[str]:
+    """Every stored plotly figure (static or a widget's fallback) wider than the output area."""
+    nb = nbformat.read(notebook, as_version=4)
+    return [
+        f"cell {i}: width {w}"
+        for i, cell in enumerate(nb.cells)
+        for out in cell.get("outputs", [])
+        if (w := out.get("data", {}).get(cs.PLOTLY, {}).get("layout", {}).get("width"))
+        and w > MAX_FIGURE_WIDTH
+    ]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_figure_fits_the_output_area(notebook: Path):
+    assert not too_wide(notebook), f"{notebook.name}: {too_wide(notebook)}"
+
+
 # --- in JupyterLab ---------------------------------------------------------------------------
 
 # per widget output of the open notebook: its rendered text and the plotly figures inside it

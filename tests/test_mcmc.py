@@ -1,5 +1,6 @@
 """Samplers in genmod.mcmc: invariance, convergence, reversibility, bad input, divergences."""
 
+import contextlib
 import math
 
 import pytest
@@ -231,7 +232,11 @@ def test_default_start_and_reproducible():
 def test_divergences_are_rejected_and_counted(method):
     """Funnel with a huge step: proposals overflow; they are rejected and counted, output finite."""
     t = targets.get("funnel")
-    traj = mcmc.sample(t, method, n_chains=200, n_steps=30, step_size=50.0, seed=0)
+    # the caller is told, once: most proposals diverged, or (MALA) every one was rejected;
+    # RWM's proposals need no gradient and fewer of them diverge than warn_chain_trouble's share
+    told = pytest.warns(RuntimeWarning, match="diverged|no chain moved")
+    with told if method != "rwm" else contextlib.nullcontext():
+        traj = mcmc.sample(t, method, n_chains=200, n_steps=30, step_size=50.0, seed=0)
     assert traj.extras["divergences"] > 0
     assert traj.extras["divergences"] == int(traj.extras["divergent"].sum())
     assert not (traj.accepted & traj.extras["divergent"]).any()
@@ -243,6 +248,8 @@ def test_divergences_are_rejected_and_counted(method):
         assert torch.isfinite(arr).all()
 
 
+# half the proposals land on NaN: some methods pass warn_chain_trouble's threshold, some not
+@pytest.mark.filterwarnings("ignore:.*diverged:RuntimeWarning")
 def test_nan_density_never_enters_a_chain():
     """A density that is NaN on half the plane: chains never step there."""
     t = targets.from_log_prob(

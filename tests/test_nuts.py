@@ -90,7 +90,8 @@ def test_costs_and_adaptation():
 
 def test_divergences_are_counted_on_the_funnel():
     t = targets.get("funnel")
-    traj = mcmc.sample(t, "nuts", 100, 20, step_size=3.0, seed=0, max_depth=4)
+    with pytest.warns(RuntimeWarning, match="diverged"):
+        traj = mcmc.sample(t, "nuts", 100, 20, step_size=3.0, seed=0, max_depth=4)
     assert traj.extras["divergences"] > 0 and torch.isfinite(traj.xs).all()
     with pytest.raises(ValueError, match="max_depth"):
         mcmc.sample(t, "nuts", 4, 2, step_size=0.1, max_depth=0)

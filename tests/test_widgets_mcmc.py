@@ -1,5 +1,7 @@
 """The figures and the step-size widget of notebook 01 build and react."""
 
+import warnings
+
 import numpy as np
 
 from genmod import diagnostics, mcmc, targets
@@ -31,3 +33,21 @@ def test_step_size_explorer_reacts():
     assert not np.array_equal(np.asarray(fig.data[2].y), y_before)
     pick.value = "hmc"
     assert np.isfinite(np.asarray(fig.data[1].x)).all()
+
+
+def test_step_size_explorer_at_the_slider_extremes():
+    # issue 19: every sampler at the smallest and largest step size gives finite traces and
+    # a readout; trouble (divergent or stuck chains) is reported in the readout, not on stderr
+    w = WM.step_size_explorer(n_chains=20, n_steps=40)
+    pick, eps = w.children[0].children
+    fig, readout = w.children[1], w.children[2]
+    for method in ("rwm", "mala", "hmc"):
+        pick.value = method
+        for value in (10**eps.min, 10**eps.max):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)
+                eps.value = value
+            assert "acceptance" in readout.value and "nan" not in readout.value
+            assert np.isfinite(np.asarray(fig.data[1].x)).all()
+    # HMC with step 10 on a correlated Gaussian: leapfrog is unstable, most proposals diverge
+    assert "warning" in readout.value and "diverged" in readout.value

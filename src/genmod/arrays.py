@@ -15,35 +15,66 @@ import torch
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 
 
-def as_points(x, name: str = "x", dim: int | None = 2) -> torch.Tensor:
+def as_points(
+    x, name: str = "x", dim: int | None = 2, finite: bool = False, min_n: int = 0
+) -> torch.Tensor:
     """Check that ``x`` is an (n, dim) array of points and return it as a float tensor.
 
     dim: the width the caller needs (2 for the 2D-only helpers: grids, heatmaps, plots);
     None accepts any width d >= 1 (the samplers and models that run in d dimensions).
+    finite: also require every value finite (data, start points); min_n: at least that many
+    points. Errors name ``name``, the value's shape or count, and what is allowed.
     """
-    x = torch.as_tensor(x)
+    want = "(n, d)" if dim is None else f"(n, {dim})"
+    try:
+        x = torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as e:
+        msg = f"{name} must be an {want} array of numbers, got {type(x).__name__}: {e}"
+        raise TypeError(msg) from None
+    if x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
     if not torch.is_floating_point(x):
         x = x.to(torch.get_default_dtype())
     if x.ndim != 2 or x.shape[1] < 1 or (dim is not None and x.shape[1] != dim):
-        want = "(n, d)" if dim is None else f"(n, {dim})"
         hint = ""
         if dim == 2 and x.ndim == 2 and x.shape[1] != 2:
             hint = " (a 2D-only helper: show d-dimensional points through a 2D view)"
         raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}{hint}")
+    if x.shape[0] < min_n:
+        raise ValueError(f"{name} must hold at least {min_n} points, got {x.shape[0]}")
+    if finite and not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).any(1).sum())
+        raise ValueError(
+            f"{name} has {bad} of {x.shape[0]} points with NaN or inf coordinates; "
+            "all values must be finite"
+        )
     return x
 
 
 def check_dim(d, name: str = "d") -> int:
-    """A dimension d >= 1 (a whole number), or a clear error naming it."""
-    if isinstance(d, bool) or not isinstance(d, int | float) or int(d) != d or d < 1:
+    """A dimension d >= 1 (a whole number, numpy integers too), or a clear error naming it."""
+    try:
+        ok = not isinstance(d, bool | str) and int(d) == d and d >= 1
+    except (TypeError, ValueError, OverflowError):  # None, NaN, inf, arrays, objects
+        ok = False
+    if not ok:
         raise ValueError(f"{name} must be an integer >= 1, got {d!r}")
     return int(d)
 
 
-def check_n(n, name: str = "n") -> int:
-    """A positive whole number (of samples, steps, ...), or a clear error naming it."""
-    if isinstance(n, bool) or int(n) != n or n <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+def check_n(n, name: str = "n", allow_zero: bool = False) -> int:
+    """A positive whole number (of samples, steps, ...), or a clear error naming it.
+
+    Python and numpy integers (and whole floats such as 1e3) are accepted; allow_zero:
+    0 too (a warm-up of no steps).
+    """
+    try:
+        ok = not isinstance(n, bool | str) and int(n) == n and (n >= 0 if allow_zero else n > 0)
+    except (TypeError, ValueError, OverflowError):  # None, NaN, inf, arrays, objects
+        ok = False
+    if not ok:
+        allowed = "an integer >= 0" if allow_zero else "a positive integer"
+        raise ValueError(f"{name} must be {allowed}, got {n!r}")
     return int(n)
 
 

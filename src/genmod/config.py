@@ -13,7 +13,7 @@ import torch
 #: suite run two notebooks at once on two cores).
 DEFAULT_THREADS = 1
 #: Environment variable that overrides the default thread count. The test suite re-runs
-#: the notebooks with it set to 2 to mimic another machine (tests/test_cross_machine.py).
+#: the notebooks with it set to 2 to mimic another machine (tests/cross_machine.py).
 THREADS_ENV = "GENMOD_THREADS"
 
 

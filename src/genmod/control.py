@@ -19,6 +19,13 @@ from torch import nn
 from genmod import training
 from genmod.arrays import as_points, check_n, generator
 from genmod.densities import GaussianMixture
+from genmod.guards import (
+    check_finite_tensor,
+    check_real,
+    check_work,
+    divergence_cause,
+    first_call_checked,
+)
 from genmod.nets import MLP
 from genmod.sde import EPS, SDE, exact_score, model_dim
 from genmod.trajectory import Trajectory
@@ -62,7 +69,7 @@ def inpaint(
     Returns a Trajectory (kind "map", label "inpainting") with ``n_steps + 1`` frames,
     from t = T down to the time floor ``sde.EPS``.
     """
-    known = torch.tensor([float(known_x), 0.0], dtype=torch.float64)
+    known = torch.tensor([check_real(known_x, "known_x"), 0.0], dtype=torch.float64)
     return inpaint_mask(score_fn, an_sde, known, torch.tensor([True, False]), n, n_steps, seed)
 
 
@@ -94,6 +101,7 @@ def inpaint_mask(
     """
     n = check_n(n)
     steps = check_n(n_steps, "n_steps")
+    check_work(steps, n)
     mask = torch.as_tensor(mask, dtype=torch.bool).reshape(-1)
     d = model_dim(score_fn, len(mask))
     known = torch.as_tensor(known, dtype=torch.float64)
@@ -102,6 +110,8 @@ def inpaint_mask(
     if not mask.any():
         raise ValueError("mask has no known coordinate; use sde.sample to draw without one")
     idx = torch.nonzero(mask)[:, 0]
+    check_finite_tensor(known[..., idx], "known (its entries where mask is True)")
+    score_fn = first_call_checked(score_fn, "score_fn")  # shape (n, d) and finite
     g = generator(seed)
     ts = torch.linspace(an_sde.T, EPS, steps + 1, dtype=torch.float64).tolist()
 
@@ -126,6 +136,8 @@ def inpaint_mask(
                 x = x + gt * abs(dt) ** 0.5 * torch.randn(x.shape, generator=g)
             x = fill(x.clone(), ts[i + 1])
             xs[i + 1] = x
+    if not torch.isfinite(xs[-1]).all():
+        raise FloatingPointError(divergence_cause("inpainting", an_sde, steps))
     return Trajectory(xs, torch.tensor(ts).float(), "map", "inpainting", n_evals=steps)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import torch
 
 from genmod.arrays import Bounds, as_points, check_bounds, check_n, generator, grid
+from genmod.guards import grid_log_density, mixture_params
 
 
 def require_2d(target, what: str) -> None:
@@ -46,7 +47,11 @@ class Target:
         return self.bounds
 
     def log_prob(self, x) -> torch.Tensor:
-        """Normalized log density. x: (n, dim) -> (n,) tensor."""
+        """Normalized log density. x: (n, dim) -> (n,) tensor.
+
+        Non-finite points are passed through (NaN or -inf out): a sampler's divergent
+        proposal is counted, not raised.
+        """
         return self._log_prob(as_points(x, dim=self.dim))
 
     def score(self, x) -> torch.Tensor:
@@ -54,7 +59,13 @@ class Target:
         x = as_points(x, dim=self.dim)
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
-            (g,) = torch.autograd.grad(self._log_prob(xg).sum(), xg)
+            lp = self._log_prob(xg)
+            if not lp.requires_grad:
+                raise TypeError(
+                    f"the log density of {self.name!r} does not depend on x through torch "
+                    "operations, so autograd cannot give its score; write fn in torch"
+                )
+            (g,) = torch.autograd.grad(lp.sum(), xg)
         return g
 
     def sample(self, n: int, seed: int | None = 0) -> torch.Tensor:
@@ -87,11 +98,12 @@ def grid_sample(
     2D only.
     """
     require_2d(target, "grid sampling")
-    n = check_n(n)
+    n, resolution = check_n(n), check_n(resolution, "resolution")
     bounds = bounds or target.bounds
     _, _, pts, _ = grid(bounds, resolution)
     logp = target.log_prob(pts).double()
-    w = torch.softmax(torch.nan_to_num(logp, nan=-math.inf), dim=0)
+    logp = grid_log_density(logp, f"cannot sample {target.name!r} over bounds={bounds}")
+    w = torch.softmax(logp, dim=0)
     g = generator(seed)
     idx = torch.multinomial(w, n, replacement=True, generator=g)
     (x0, x1), (y0, y1) = bounds
@@ -118,18 +130,8 @@ class GaussianMixture(Target):
         name: str = "gaussian_mixture",
         bounds: Bounds | None = None,
     ):
-        means = torch.as_tensor(means, dtype=torch.float64)
-        self.means = means.reshape(1, -1) if means.ndim == 1 else means
-        if self.means.ndim != 2 or self.means.shape[1] < 1 or self.means.shape[0] < 1:
-            raise ValueError(f"means must have shape (k, d), got {tuple(means.shape)}")
+        self.means, self.stds, w = mixture_params(means, stds, weights)
         k, self.dim = self.means.shape
-        self.stds = torch.as_tensor(stds, dtype=torch.float64).reshape(-1).expand(k).clone()
-        w = torch.ones(k) if weights is None else torch.as_tensor(weights, dtype=torch.float64)
-        w = w.to(torch.float64).reshape(-1)
-        if w.shape[0] != k:
-            raise ValueError(f"{k} means but {w.shape[0]} weights")
-        if (self.stds <= 0).any() or (w < 0).any() or w.sum() <= 0:
-            raise ValueError("stds must be positive and weights non-negative with a positive sum")
         self.weights = w / w.sum()
         self.name = name
         pad = 3.5 * float(self.stds.max()) + 0.5
@@ -303,22 +305,43 @@ class CustomTarget(Target):
         normalize: bool = True,
         resolution: int = 400,
     ):
+        if not callable(fn):
+            raise TypeError(f"fn must be a function of an (n, 2) tensor, got {fn!r}")
         self.fn, self.bounds, self.name = fn, check_bounds(bounds), name
         self.exact_sampler = False
         self.log_z = 0.0
+        # one grid pass checks the density over the whole box (and gives log Z)
+        _, _, pts, area = grid(self.bounds, resolution)
+        logp = self._raw(pts).double()
+        nan = torch.isnan(logp)
+        if nan.any():
+            raise ValueError(
+                f"fn returns NaN on {float(nan.double().mean()):.1%} of the box {self.bounds} "
+                f"(grid of {resolution} x {resolution}); return -inf where the density is zero"
+            )
+        if (logp == math.inf).any():
+            raise ValueError(
+                f"fn returns +inf at {int((logp == math.inf).sum())} grid points of the box "
+                f"{self.bounds}; a log density must be finite or -inf"
+            )
+        if not torch.isfinite(logp).any():
+            raise ValueError(
+                f"fn returns -inf everywhere in the box {self.bounds}: the density is zero; "
+                "check fn or widen bounds"
+            )
         if normalize:
-            _, _, pts, area = grid(self.bounds, resolution)
-            logp = self._raw(pts).double()
-            if not torch.isfinite(logp).any():
-                raise ValueError(f"log density of {name!r} is not finite anywhere in bounds")
             self.log_z = float(torch.logsumexp(logp, 0) + math.log(area))
 
     def _raw(self, x):
         out = self.fn(x)
-        out = torch.as_tensor(out)
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(
+                f"fn must return a torch tensor of shape ({x.shape[0]},), got "
+                f"{type(out).__name__}; write it with torch operations so autograd gives the score"
+            )
         if out.shape != (x.shape[0],):
             raise ValueError(
-                f"log density must return shape ({x.shape[0]},), got {tuple(out.shape)}"
+                f"fn (the log density) must return shape ({x.shape[0]},), got {tuple(out.shape)}"
             )
         return out
 
@@ -341,6 +364,11 @@ def from_log_prob(
     bounds: ((xmin, xmax), (ymin, ymax)), the box to plot, normalize and grid-sample on.
     normalize: subtract log Z computed numerically on a 400 x 400 grid over ``bounds``
         (mass outside the box is ignored).
+
+    ``fn`` is checked once on that grid (whether or not it normalizes): it must return a
+    torch tensor; NaN anywhere on the grid is an error that states the fraction of the box
+    affected (return -inf for zero density instead); +inf anywhere is an error; -inf
+    everywhere (a zero density) is an error.
 
     ``sample`` draws from a 512 x 512 grid over ``bounds`` (``exact_sampler`` is False).
     """

@@ -19,8 +19,13 @@ import numpy as np
 def colorize(z: np.ndarray, colorscale, zrange=None) -> np.ndarray:
     """(h, w) values as (h, w, 3) uint8 RGB on ``colorscale``, scaled to [0, 1] by ``zrange``
     (lo, hi), default their own range."""
-    z = np.nan_to_num(np.asarray(z, dtype=np.float64), nan=float(np.nanmin(z)))
-    lo, hi = zrange if zrange is not None else (float(z.min()), float(z.max()))
+    z = np.asarray(z, dtype=np.float64)
+    finite = np.isfinite(z)
+    if zrange is not None:
+        lo, hi = zrange
+    else:  # the range of the finite values; NaN and -inf draw as the low end, +inf the high
+        lo, hi = (float(z[finite].min()), float(z[finite].max())) if finite.any() else (0.0, 0.0)
+    z = np.where(np.isnan(z) | (z == -np.inf), lo, np.where(z == np.inf, hi, z))
     z = np.clip(z, lo, hi)
     u = (z - lo) / (hi - lo) if hi > lo else np.zeros_like(z)
     stops = np.array([s for s, _ in colorscale])

@@ -9,10 +9,12 @@ self-contained versions (FFT autocorrelation, Geyer's initial sequence), tested 
 it and against AR(1) closed forms.
 
 Arrays follow arviz's convention: ``(n_chains, n_draws)`` per coordinate; from a
-Trajectory, :func:`draws` gives ``(2, n_chains, n_draws)``.
+Trajectory, :func:`draws` gives ``(d, n_chains, n_draws)``.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import torch
@@ -31,19 +33,34 @@ def _check_chain(traj: Trajectory) -> None:
         raise ValueError("diagnostics need a chain trajectory (kind='chain')")
 
 
-def draws(traj: Trajectory, burn_in: int | None = None) -> np.ndarray:
+def draws(traj: Trajectory, burn_in: int | None = None, min_draws: int = 1) -> np.ndarray:
     """Positions after dropping the first ``burn_in`` times, as (d, n_chains, n_draws) float64.
 
     ``burn_in`` counts positions of ``traj.xs`` (xs[0] is the start), so
-    n_draws = n_times - burn_in. None (the default of every diagnostic here): drop the
-    warm-up, the start and the ``traj.warmup`` warm-up draws (nothing when there is none).
+    n_draws = n_times - burn_in, which must be at least ``min_draws``. None (the default of
+    every diagnostic here): drop the warm-up, the start and the ``traj.warmup`` warm-up draws
+    (nothing when there is none). Non-finite positions are an error naming ``traj.xs``
+    (samplers never store them; a hand-made array may).
     """
     _check_chain(traj)
     if burn_in is None:
         burn_in = traj.warmup + 1 if traj.warmup else 0
-    if isinstance(burn_in, bool) or int(burn_in) != burn_in or not 0 <= burn_in < traj.n_times:
-        raise ValueError(f"burn_in must be an integer in [0, {traj.n_times - 1}], got {burn_in!r}")
+    top = traj.n_times - min_draws
+    try:
+        ok = not isinstance(burn_in, bool) and int(burn_in) == burn_in and 0 <= burn_in <= top
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"burn_in must be an integer in [0, {max(top, 0)}] (leaving at least {min_draws} "
+            f"of the {traj.n_times} positions), got {burn_in!r}"
+        )
     x = traj.xs[int(burn_in) :].detach().double()
+    if not torch.isfinite(x).all():
+        n_bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(
+            f"traj.xs has {n_bad} NaN or inf values after burn-in; diagnostics need finite draws"
+        )
     return x.permute(2, 1, 0).numpy()
 
 
@@ -72,6 +89,8 @@ def autocorr(x, max_lag: int | None = None) -> np.ndarray:
 
     rho(t) = c(t) / c(0), c(t) = (1/n) sum_i (x_i - mean)(x_{i+t} - mean).
     x: (..., n_draws) -> (..., max_lag + 1); max_lag defaults to n_draws - 1.
+    A constant series (a stuck chain) has rho = 0 / 0: it is reported as 1 at every lag
+    (perfectly correlated: no information), with a RuntimeWarning.
     """
     x = np.asarray(x, dtype=np.float64)
     n = x.shape[-1]
@@ -84,8 +103,15 @@ def autocorr(x, max_lag: int | None = None) -> np.ndarray:
     m = 1 << (2 * n - 1).bit_length()  # zero-pad to >= 2n: no circular wrap-around
     f = np.fft.rfft(d, n=m)
     c = np.fft.irfft(f * np.conj(f), n=m)[..., : max_lag + 1] / n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return c / c[..., :1]
+    const = ~(c[..., :1] > 0)  # a constant series: rho is 0 / 0
+    if const.any():
+        warnings.warn(
+            f"autocorr: {int(const.sum())} constant series (a stuck chain); their "
+            "autocorrelation is reported as 1 at every lag",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return np.where(const, 1.0, c / np.where(const, 1.0, c[..., :1]))
 
 
 def ess_geyer(x) -> float:
@@ -96,11 +122,19 @@ def ess_geyer(x) -> float:
     Between-chain variance enters rho as in Gelman et al. (BDA3, eq. 11.7), so chains stuck
     in different places get a small ESS. No rank normalization or chain splitting: that is
     :func:`ess` (arviz's bulk ESS); on well-mixed chains the two agree.
+    Constant draws (chains that never moved) give 0 with a RuntimeWarning; fewer than 4
+    draws or NaN are errors.
     """
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (n_chains, n_draws), got {x.shape}")
     m, n = x.shape
     if n < 4:
-        raise ValueError(f"need at least 4 draws, got {n}")
+        raise ValueError(f"x needs at least 4 draws per chain, got {n}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"x has {int((~np.isfinite(x)).sum())} NaN or inf values")
+    if (x == x[:, :1]).all():
+        return _stuck("ess_geyer")
     acov = autocorr(x) * x.var(-1, keepdims=True)  # biased autocovariances, per chain
     w = acov[:, 0].mean() * n / (n - 1)  # within-chain variance
     var_plus = w * (n - 1) / n + (x.mean(1).var(ddof=1) if m > 1 else 0.0)
@@ -120,12 +154,18 @@ def ess(traj: Trajectory, method: str = "bulk", burn_in: int | None = None) -> n
 
     method: ``"bulk"`` (rank-normalized split chains: the centre of the law) or
     ``"tail"`` (the 5% and 95% quantiles: the tails, where slow mixing shows first).
+    Needs >= 4 draws after ``burn_in`` and finite positions (else ValueError); a coordinate
+    no chain ever changed gets ESS 0 with a RuntimeWarning (arviz would give NaN).
     """
     if method not in ("bulk", "tail"):
         raise ValueError(f"method must be 'bulk' or 'tail', got {method!r}")
-    x = draws(traj, burn_in)
+    x = draws(traj, burn_in, min_draws=4)
     prob = TAIL_PROB if method == "tail" else None
-    return np.asarray(array_stats.ess(x, chain_axis=-2, draw_axis=-1, method=method, prob=prob))
+    with np.errstate(divide="ignore", invalid="ignore"):  # constant chains: handled below
+        out = array_stats.ess(x, chain_axis=-2, draw_axis=-1, method=method, prob=prob)
+    out = np.asarray(out)
+    const = (x == x[..., :1]).all((-2, -1))  # a coordinate no chain ever changed
+    return np.where(const, _stuck("ess") if const.any() else 0.0, out)
 
 
 def rhat(traj: Trajectory, burn_in: int | None = None) -> np.ndarray:
@@ -134,10 +174,18 @@ def rhat(traj: Trajectory, burn_in: int | None = None) -> np.ndarray:
     About 1 when all chains sample the same law; above 1.01 the chains disagree
     (not mixed yet, or stuck in different modes).
     """
-    x = draws(traj, burn_in)
+    x = draws(traj, burn_in, min_draws=4)
     if x.shape[1] < 4:
         raise ValueError(f"R-hat needs at least 4 chains, got {x.shape[1]}")
-    return np.asarray(array_stats.rhat(x, chain_axis=-2, draw_axis=-1, method="rank"))
+    with np.errstate(divide="ignore", invalid="ignore"):  # constant chains: handled below
+        out = np.asarray(array_stats.rhat(x, chain_axis=-2, draw_axis=-1, method="rank"))
+    # chains constant in time: R-hat is 1 if they all sit at one value, else inf (documented)
+    const = (x == x[..., :1]).all(-1).all(-1)
+    if const.any():
+        _stuck("rhat")
+        same = (x == x[..., :1, :1]).all((-2, -1))
+        out = np.where(const, np.where(same, 1.0, np.inf), out)
+    return out
 
 
 def divergences(traj: Trajectory) -> int:
@@ -218,6 +266,17 @@ def step_size_sweep(
         traj = mcmc.sample(target, method, n_chains, n_steps, step, seed=seed, x0=x0, **options)
         rows.append({"step_size": step, **summary(traj)})
     return rows
+
+
+def _stuck(name: str) -> float:
+    """Warn that the chains never moved; the documented ESS of a stuck chain is 0."""
+    warnings.warn(
+        f"{name}: the chains never moved (constant draws); ESS is reported as 0 and R-hat "
+        "as 1 (all at one point) or inf (stuck at different points)",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return 0.0
 
 
 def _sig(v: float, digits: int = 3) -> float:

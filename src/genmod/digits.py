@@ -19,7 +19,7 @@ from typing import NamedTuple
 import torch
 
 from genmod import toys
-from genmod.arrays import as_points, generator
+from genmod.arrays import as_points, check_n, generator
 
 #: pixel intensities take the values 0 .. LEVELS - 1
 LEVELS = 17
@@ -48,7 +48,7 @@ def load(n_heldout: int = 297, seed: int = 0, dequantize: bool = True) -> Digits
     pixels = torch.as_tensor(raw.data, dtype=torch.float64)
     labels = torch.as_tensor(raw.target, dtype=torch.long)
     n = pixels.shape[0]
-    if not 0 < int(n_heldout) < n:
+    if not check_n(n_heldout, "n_heldout") < n:
         raise ValueError(f"n_heldout must be in 1..{n - 1}, got {n_heldout}")
     g = generator(seed)
     order = torch.randperm(n, generator=g)

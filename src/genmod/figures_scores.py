@@ -37,7 +37,7 @@ def score_figure(
 
 
 def learned_vs_exact(
-    learned_fn, exact: Target, bounds=None, n_arrows: int = 19, resolution: int = 80, height=420
+    learned_fn, exact: Target, bounds=None, n_arrows: int = 19, resolution: int = 80, height=380
 ) -> go.Figure:
     """Left: exact score over the density. Right: learned score over its relative error.
 

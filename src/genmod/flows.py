@@ -94,7 +94,7 @@ class Flow(nn.Module):
         scale_max: float = 2.0,
     ):
         super().__init__()
-        n_layers = check_n(n_layers)
+        n_layers = check_n(n_layers, "n_layers")
         layers: list[nn.Module] = []
         for k in range(n_layers):
             if rotate and k > 0:
@@ -185,9 +185,7 @@ def fit(
     with it too (local generators), so the same call gives the same model.
     ``model.history`` is the loss (mean negative log likelihood) per step.
     """
-    x = as_points(data, "data").float()
-    if x.shape[0] < 2:
-        raise ValueError("need at least 2 samples to fit a flow")
+    x = as_points(data, "data", finite=True, min_n=2).float()
     shift, scale = x.mean(0), x.std(0).clamp(min=1e-6)
     with torch.random.fork_rng():  # the weight initialization, off the global generator
         torch.manual_seed(int(seed))

@@ -67,7 +67,7 @@ class GAN(nn.Module):
         minibatch_std: bool = False,
     ):  # fmt: skip
         super().__init__()
-        self.latent_dim = check_n(latent_dim)
+        self.latent_dim = check_n(latent_dim, "latent_dim")
         self.G = MLP(latent_dim, 2, hidden=hidden, depth=depth)
         self.D = MinibatchStd(hidden, depth) if minibatch_std else MLP(2, 1, hidden, depth)
         # both nets work in standardized data units; shift/scale map back
@@ -220,7 +220,7 @@ def fit(
 
     Returns the trained GAN with ``.history`` (losses per step) and ``.snapshots``.
     """
-    data = as_points(data, "data").float()
+    data = as_points(data, "data", finite=True, min_n=2).float()
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
     _check_rates(lr, lr_g, grad_penalty, instance_noise, ema)
     shift, scale = data.mean(0), data.std(0).clamp(min=1e-6)
@@ -264,7 +264,9 @@ def fit(
         for sched in scheds:
             sched.step()
         if not (torch.isfinite(d_loss) and torch.isfinite(g_loss)):
-            raise FloatingPointError(f"GAN loss became non-finite at step {step}; lower lr")
+            raise FloatingPointError(
+                f"GAN loss became non-finite at step {step} although the data are finite; lower lr"
+            )
         model.history["d_loss"].append(d_loss.item())
         model.history["g_loss"].append(g_loss.item())
         if step % 100 == 0:

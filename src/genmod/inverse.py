@@ -19,12 +19,8 @@ import torch
 
 from genmod.arrays import Bounds, check_bounds, check_n, generator, grid
 from genmod.densities import Target, require_2d
+from genmod.guards import grid_log_density
 from genmod.trajectory import Trajectory
-
-
-def _nan_to_neg_inf(logp: torch.Tensor) -> torch.Tensor:
-    # (torch.nan_to_num would also turn -inf into a finite number)
-    return torch.where(torch.isnan(logp), -math.inf, logp)
 
 
 def _cdf_from_mass(mass: torch.Tensor) -> torch.Tensor:
@@ -76,15 +72,13 @@ class InverseCDF1D:
     ):
         if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
             raise ValueError(f"need finite lo < hi, got {lo}, {hi}")
-        resolution = check_n(resolution)
+        resolution = check_n(resolution, "resolution")
         self.edges = torch.linspace(lo, hi, resolution + 1, dtype=torch.float64)
         self.centres = (self.edges[1:] + self.edges[:-1]) / 2
         logp = torch.as_tensor(log_prob(self.centres)).double().reshape(-1)
         if logp.shape[0] != resolution:
             raise ValueError(f"log_prob must return shape ({resolution},), got {tuple(logp.shape)}")
-        logp = _nan_to_neg_inf(logp)
-        if not torch.isfinite(logp).any():
-            raise ValueError("log density is -inf or NaN everywhere on the interval")
+        logp = grid_log_density(logp, "inverse CDF on the interval")
         mass = torch.softmax(logp, 0)
         self.cdf = _cdf_from_mass(mass)
         #: normalized density at the cell centres, (resolution,)
@@ -109,14 +103,12 @@ class InverseCDF2D:
 
     def __init__(self, target: Target, resolution: int = 400, bounds: Bounds | None = None):
         require_2d(target, "the grid inverse transform")
-        self.resolution = r = check_n(resolution)
+        self.resolution = r = check_n(resolution, "resolution")
         self.bounds = check_bounds(bounds or target.bounds)
         _, _, pts, _ = grid(self.bounds, r)
         with torch.no_grad():
             logp = target.log_prob(pts).double().reshape(r, r)  # [i (y), j (x)]
-        logp = _nan_to_neg_inf(logp)
-        if not torch.isfinite(logp).any():
-            raise ValueError(f"log density of {target.name!r} is -inf everywhere in bounds")
+        logp = grid_log_density(logp, f"inverse CDF of {target.name!r}")
         mass = torch.softmax(logp.reshape(-1), 0).reshape(r, r)
         (x0, x1), (y0, y1) = self.bounds
         self.x_edges = torch.linspace(x0, x1, r + 1, dtype=torch.float64)
@@ -173,7 +165,7 @@ def sample(
     Trajectory of kind "map", ``xs`` (2 * frames_per_stage + 1, n, 2) float32, times in
     [0, 2] (0 noise, 1 after the x-transform, 2 samples); ``extras["u"]`` is the noise.
     """
-    n, frames_per_stage = check_n(n), check_n(frames_per_stage)
+    n, frames_per_stage = check_n(n), check_n(frames_per_stage, "frames_per_stage")
     inv = InverseCDF2D(target, resolution, bounds)
     u = torch.rand(n, 2, generator=generator(seed), dtype=torch.float64)
     (x0, x1), (y0, y1) = inv.bounds

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import torch
 
 from genmod.arrays import uniform_box
+from genmod.guards import check_start
 from genmod.potentials import Potential
 
 #: HMC and NUTS: an energy error above this counts as a divergence (Stan's default threshold).
@@ -179,18 +180,7 @@ def start(target, x0, n_chains: int, g: torch.Generator) -> torch.Tensor:
         if target is None:
             raise ValueError("x0 is required when target is None")
         return uniform_box(target.box, n_chains, g)  # overdispersed: the whole start box
-    x0 = torch.as_tensor(x0, dtype=torch.float32).detach()
-    d = x0.shape[-1] if x0.ndim else 0
-    if x0.ndim == 1:
-        x0 = x0.expand(n_chains, d)
-    if x0.ndim != 2 or x0.shape[0] != n_chains or (target is not None and d != dim_of(target)):
-        want = dim_of(target) if target is not None else "d"
-        raise ValueError(
-            f"x0 must have shape ({n_chains}, {want}) or ({want},), got {tuple(x0.shape)}"
-        )
-    if not torch.isfinite(x0).all():
-        raise ValueError("x0 has non-finite values")
-    return x0.clone()
+    return check_start(x0, n_chains, "x0", None if target is None else dim_of(target))
 
 
 def dim_of(target) -> int:

@@ -10,11 +10,13 @@ wrong come out right.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 
 from genmod import mcmc
 from genmod.arrays import as_points, check_n
+from genmod.guards import check_work
 from genmod.score import Ladder, ScoreFn
 from genmod.trajectory import Trajectory
 
@@ -58,27 +60,40 @@ def annealed(
     if not (alpha_min > 0 and math.isfinite(alpha_min)):
         raise ValueError(f"alpha_min must be a positive number, got {alpha_min}")
     n_steps = check_n(n_steps, "n_steps")
-    x = as_points(x0, "x0", dim=None).float()
+    x = as_points(x0, "x0", dim=None, finite=True, min_n=1).float()
+    check_work(len(sig) * n_steps, x.shape[0])
     frames, frame_sigma, alphas, evals = [x[None]], [float(sig[0])], [], 0
-    for i, s in enumerate(sig.tolist()):
-        alpha = alpha_min * s**2 / float(sig[-1]) ** 2
-        alphas.append(alpha)
-        t = ladder.time(s)
-        traj = mcmc.sample(
-            None,
-            "ula",
-            n_chains=x.shape[0],
-            n_steps=n_steps,
-            # mcmc's step_size is the noise std (x + h^2/2 s + h z): h = sqrt(alpha)
-            step_size=math.sqrt(alpha),
-            seed=seed * 1000 + i,
-            x0=x,
-            score=lambda y, t=t: score_fn(y, t),
+    with warnings.catch_warnings(record=True) as caught:  # one warning per call, not per level
+        warnings.simplefilter("always")
+        for i, s in enumerate(sig.tolist()):
+            alpha = alpha_min * s**2 / float(sig[-1]) ** 2
+            alphas.append(alpha)
+            t = ladder.time(s)
+            traj = mcmc.sample(
+                None,
+                "ula",
+                n_chains=x.shape[0],
+                n_steps=n_steps,
+                # mcmc's step_size is the noise std (x + h^2/2 s + h z): h = sqrt(alpha)
+                step_size=math.sqrt(alpha),
+                seed=seed * 1000 + i,
+                x0=x,
+                score=lambda y, t=t: score_fn(y, t),
+            )
+            frames.append(traj.xs[1:].float())
+            frame_sigma += [s] * n_steps
+            evals += traj.n_evals
+            x = traj.final().float()
+    trouble = [w for w in caught if "proposals diverged" in str(w.message)]
+    trouble += [w for w in caught if "no chain moved" in str(w.message)]
+    for w in caught:  # anything else (the user's score's own warnings) passes through
+        if w not in trouble:
+            warnings.warn(w.message, w.category, stacklevel=2)
+    if trouble:
+        msg = (
+            f"annealed Langevin, at {len(trouble)} of {len(sig)} noise levels: {trouble[0].message}"
         )
-        frames.append(traj.xs[1:].float())
-        frame_sigma += [s] * n_steps
-        evals += traj.n_evals
-        x = traj.final().float()
+        warnings.warn(msg, RuntimeWarning, stacklevel=2)
     if denoise:
         s = float(sig[-1])
         x = x + s**2 * score_fn(x, ladder.time(s)).float()

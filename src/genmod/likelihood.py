@@ -21,6 +21,7 @@ import torch
 
 from genmod import odes
 from genmod.arrays import as_points, check_n, generator
+from genmod.guards import first_call_checked
 from genmod.sde import EPS, SDE, ode_velocity
 
 
@@ -85,10 +86,11 @@ def log_likelihood(
         raise ValueError(f"t0 must be in [EPS, T) = [{EPS}, {an_sde.T}), got {t0}")
     if method == "hutchinson" and (int(n_probes) != n_probes or n_probes < 2):
         raise ValueError(f"n_probes must be an integer >= 2, got {n_probes!r}")
-    x = as_points(x, dim=getattr(score_fn, "dim", None)).detach()
+    if not callable(score_fn):
+        raise TypeError(f"score_fn must be a function score_fn(x, t), got {score_fn!r}")
+    x = as_points(x, dim=getattr(score_fn, "dim", None), finite=True, min_n=1).detach()
     d = x.shape[1]
-    if x.shape[0] == 0:
-        raise ValueError("x is empty")
+    score_fn = first_call_checked(score_fn, "score_fn")
     probes = None
     if method == "hutchinson":
         g = generator(seed)

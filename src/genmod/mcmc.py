@@ -28,8 +28,8 @@ from collections.abc import Callable
 
 import torch
 
-from genmod import adapt, nuts, tempering
-from genmod.arrays import generator
+from genmod import adapt, guards, nuts, tempering
+from genmod.arrays import check_n, generator
 from genmod.chain_record import ChainRecord
 from genmod.densities import Target
 from genmod.kernels import (  # noqa: F401  (re-exported: mcmc.mala_step etc.)
@@ -91,18 +91,11 @@ def _nuts(x, logp, grad, fn, step_size, opts, g):
 STEPS = {"rwm": _rwm, "mala": _mala, "hmc": _hmc, "ula": _ula, "nuts": _nuts}
 
 
-def _positive_int(name, v):
-    if isinstance(v, bool) or not isinstance(v, int | float) or int(v) != v or v <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)
-
-
 def _check(method, n_chains, n_steps, step_size, warmup, options):
     if method not in ALL_METHODS:
         raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(ALL_METHODS)}")
-    n_chains, n_steps = _positive_int("n_chains", n_chains), _positive_int("n_steps", n_steps)
-    if isinstance(warmup, bool) or int(warmup) != warmup or warmup < 0:
-        raise ValueError(f"warmup must be an integer >= 0, got {warmup!r}")
+    n_chains, n_steps = check_n(n_chains, "n_chains"), check_n(n_steps, "n_steps")
+    warmup = check_n(warmup, "warmup", allow_zero=True)
     if isinstance(step_size, str):
         if step_size != "auto":
             raise ValueError(f"step_size must be a number > 0 or 'auto', got {step_size!r}")
@@ -123,15 +116,17 @@ def _check(method, n_chains, n_steps, step_size, warmup, options):
         raise ValueError(f"unknown options {sorted(unknown)} for {method!r}; valid: {valid}")
     opts = dict(options)
     if method == "hmc":
-        opts["n_leapfrog"] = _positive_int("n_leapfrog", options.get("n_leapfrog", 10))
+        opts["n_leapfrog"] = check_n(options.get("n_leapfrog", 10), "n_leapfrog")
         opts["store_paths"] = bool(options.get("store_paths", True))
     if method == "nuts":
-        opts["max_depth"] = _positive_int("max_depth", options.get("max_depth", nuts.MAX_DEPTH))
+        opts["max_depth"] = nuts.check_depth(options.get("max_depth", nuts.MAX_DEPTH))
         chain = options.get("record_chain", 0)
-        if chain is not None and not (isinstance(chain, int) and 0 <= chain < n_chains):
-            raise ValueError(
-                f"record_chain must be None or a chain index < {n_chains}, got {chain!r}"
-            )
+        if chain is not None:  # a chain index 0 .. n_chains - 1 (numpy integers too)
+            if check_n(chain, "record_chain", allow_zero=True) >= n_chains:
+                raise ValueError(
+                    f"record_chain must be None or a chain index < {n_chains}, got {chain!r}"
+                )
+            chain = int(chain)
         opts["record_chain"] = chain
     return n_chains, n_steps, step_size, int(warmup), opts
 
@@ -173,6 +168,11 @@ def sample(
 ) -> Trajectory:
     """Run ``n_chains`` chains of ``method`` for ``warmup + n_steps`` steps.
 
+    Work is bounded (:mod:`genmod.guards`: ``n_leapfrog`` <= 1024, NUTS's ``max_depth`` <= 10,
+    steps x n_leapfrog and the stored positions limited, with a clear error); a
+    ``RuntimeWarning`` is issued once when, after the warm-up, most proposals diverge or no
+    chain moves.
+
     Parameters
     ----------
     target: the Target (log_prob and score). May be None for ``"ula"`` when
@@ -213,19 +213,24 @@ def sample(
     n, n_steps, step_size, warmup, opts = _check(
         method, n_chains, n_steps, step_size, warmup, method_options
     )
+    if target is None and method != "ula":
+        raise ValueError(f"method {method!r} needs a target (only 'ula' runs on a score alone)")
     if target is None and x0 is None:
         raise ValueError("x0 is required when target is None")
+    dim = None if target is None else dim_of(target)
+    x0 = None if x0 is None else guards.check_start(x0, n, "x0", dim)
+    dim = x0.shape[1] if dim is None else dim
+    n_leap, paths = opts.get("n_leapfrog", 1), opts.get("store_paths", False)
+    guards.check_work(warmup + n_steps, n, n_leap, paths, dim)
     if method == "pt":
-        if target is None:
-            raise ValueError("method 'pt' needs a target")
-        return tempering.sample(
+        traj = tempering.sample(
             target, n, n_steps, step_size, seed, x0, warmup, target_accept, score, **opts
         )
+        return _report(traj, len(traj.extras["temperatures"]))
     auto = step_size == "auto"
-    dim = dim_of(target) if target is not None else int(torch.as_tensor(x0).shape[-1])
     accept_goal = adapt.target_accept(method, dim, target_accept) if auto else None
     if target_accept is not None and not auto:
-        adapt.target_accept(method, 2, target_accept)  # still checked
+        adapt.target_accept(method, dim, target_accept)  # still checked
     fn = _potential(target, score, method)
     g = generator(seed)
     x = start(target, x0, n, g)
@@ -251,4 +256,15 @@ def sample(
         extras["n_leapfrog" if method == "hmc" else "max_depth"] = opts.get(
             "n_leapfrog", opts.get("max_depth")
         )
-    return run.trajectory(method, warmup, costs, extras, time.perf_counter() - clock)
+    return _report(run.trajectory(method, warmup, costs, extras, time.perf_counter() - clock))
+
+
+def _report(traj: Trajectory, n_levels: int = 1) -> Trajectory:
+    """Warn once (:func:`genmod.guards.warn_chain_trouble`) when, after the warm-up, most
+    proposals diverged or no chain moved; n_levels: PT's temperatures (every level's local
+    moves are proposals, and ``extras["divergences"]`` counts them all)."""
+    kept = traj.xs[traj.warmup :]
+    n_proposals = (kept.shape[0] - 1) * kept.shape[1] * n_levels
+    moved = (kept != kept[0]).any(-1).any(0)
+    guards.warn_chain_trouble(traj.label, traj.extras["divergences"], n_proposals, moved)
+    return traj

@@ -16,14 +16,21 @@ from genmod.arrays import as_points, check_n
 from genmod.densities import Target
 
 _CHUNK = 2048
+#: The pairwise metrics refuse more than this many pair distances, (n + m)^2 in all
+#: (about 20 s of work; n = m = 22,000 fits): subsample above it.
+MAX_PAIRS = 2 * 10**9
 
 
 def _pairwise_mean(x: torch.Tensor, y: torch.Tensor, fn) -> float:
-    """Mean of fn(|x_i - y_j|) over all pairs (diagonal included), in row chunks."""
+    """Mean of fn(|x_i - y_j|) over all pairs (diagonal included), in 2048 x 2048 blocks.
+
+    Blocks bound the memory (32 MB each in float64) whatever the sizes of x and y.
+    """
     total = 0.0
     for xc in x.split(_CHUNK):
-        d = torch.cdist(xc, y, compute_mode="donot_use_mm_for_euclid_dist")
-        total += float(fn(d).sum())
+        for yc in y.split(_CHUNK):
+            d = torch.cdist(xc, yc, compute_mode="donot_use_mm_for_euclid_dist")
+            total += float(fn(d).sum())
     return total / (x.shape[0] * y.shape[0])
 
 
@@ -35,14 +42,21 @@ def _prepare(x, y):
             raise ValueError(f"{name} is empty")
         if not torch.isfinite(v).all():
             raise ValueError(f"{name} has non-finite values ({int((~torch.isfinite(v)).sum())})")
+    pairs = (x.shape[0] + y.shape[0]) ** 2
+    if pairs > MAX_PAIRS:
+        raise ValueError(
+            f"x and y have {x.shape[0]} and {y.shape[0]} points: {pairs:.1e} pair distances, "
+            f"above the limit of {MAX_PAIRS:.0e} (metrics.MAX_PAIRS); subsample them "
+            "(e.g. x[:20000])"
+        )
     return x, y
 
 
 def energy_distance(x, y) -> float:
     """Energy distance 2 E|X-Y| - E|X-X'| - E|Y-Y'|, V-statistic (all pairs, diagonal included).
 
-    The same estimator as ``dcor.energy_distance``; float64 and chunked, so 10k x 10k fits
-    in memory. x: (n, d), y: (m, d) -> float >= 0.
+    The same estimator as ``dcor.energy_distance``; float64 and in blocks, so memory stays
+    bounded; O((n + m)^2) work, refused above ``MAX_PAIRS``. x: (n, d), y: (m, d) -> float >= 0.
     """
     x, y = _prepare(x, y)
     ident = lambda d: d  # noqa: E731
@@ -92,7 +106,7 @@ def noise_floor(
     fine-grid sampler. The result is cached on the target object.
     """
     n, fn = check_n(n), _metric(metric)
-    check_n(repeats)
+    check_n(repeats, "repeats")
     # cached on the target object: quality() and the widgets ask for the same floor often
     cache = target.__dict__.setdefault("_noise_floors", {})
     key = (n, int(seed), repeats, metric)
@@ -128,8 +142,8 @@ def quality(
     noise; the samples' own share remains, so claims also need a large enough n.
     samples: (n, d) -> float.
     """
-    samples = as_points(samples, "samples", dim=getattr(target, "dim", 2))
+    samples = as_points(samples, "samples", dim=getattr(target, "dim", 2), finite=True, min_n=1)
     n, fn = samples.shape[0], _metric(metric)
-    repeats = check_n(repeats)
+    repeats = check_n(repeats, "repeats")
     dist = sum(fn(samples, target.sample(n, seed=reference_seed(seed, r))) for r in range(repeats))
     return dist / repeats / noise_floor(target, n, seed=seed, metric=metric).mean

@@ -23,10 +23,24 @@ from __future__ import annotations
 
 import torch
 
+from genmod.arrays import check_n
+from genmod.guards import MAX_LEAPFROG
 from genmod.kernels import MAX_ENERGY_ERROR, Step, randn
 from genmod.potentials import Potential
 
 MAX_DEPTH = 10
+
+
+def check_depth(max_depth) -> int:
+    """max_depth as an int in 1..MAX_DEPTH: a transition takes up to 2^max_depth - 1 leapfrog
+    steps, and 2^10 - 1 = 1023 is within ``guards.MAX_LEAPFROG`` (Stan's default depth)."""
+    depth = check_n(max_depth, "max_depth")
+    if depth > MAX_DEPTH:
+        raise ValueError(
+            f"max_depth must be an integer in 1..{MAX_DEPTH} (up to 2^max_depth - 1 leapfrog "
+            f"steps per transition, guards.MAX_LEAPFROG = {MAX_LEAPFROG}), got {max_depth!r}"
+        )
+    return depth
 
 
 def _joined_ok(rho_a, rho_b, a_first, a_last, b_first, b_last):

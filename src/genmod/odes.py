@@ -13,6 +13,7 @@ import torch
 from scipy.integrate import solve_ivp
 
 from genmod.arrays import check_n
+from genmod.guards import check_field
 
 Field = Callable[[torch.Tensor, float], torch.Tensor]
 
@@ -30,7 +31,7 @@ def rk4(f: Field, x: torch.Tensor, t0: float, t1: float, n_steps: int):
     xs, ts = [x], [t0]
     for i in range(int(steps)):
         t = t0 + i * h
-        k1 = f(x, t)
+        k1 = f(x, t) if i else check_field(f(x, t), x, "the field f (e.g. score_fn)")
         k2 = f(x + 0.5 * h * k1, t + 0.5 * h)
         k3 = f(x + 0.5 * h * k2, t + 0.5 * h)
         k4 = f(x + h * k3, t + h)
@@ -64,8 +65,15 @@ def rk45(
         return [x], [t0], 0
     shape, dtype = x.shape, x.dtype
 
+    checked = False
+
     def rhs(t, y):
-        dx = f(torch.from_numpy(y).reshape(shape).to(dtype), float(t))
+        nonlocal checked
+        xt = torch.from_numpy(y).reshape(shape).to(dtype)
+        dx = f(xt, float(t))
+        if not checked:  # the first call: shape and finiteness
+            check_field(dx, xt, "the field f (e.g. score_fn)")
+            checked = True
         return dx.detach().double().reshape(-1).numpy()
 
     y0 = x.detach().double().reshape(-1).numpy()

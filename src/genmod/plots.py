@@ -13,8 +13,9 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from genmod.arrays import as_points, grid
+from genmod.arrays import as_points, check_n, grid
 from genmod.densities import Target, require_2d
+from genmod.guards import grid_log_density
 
 #: The one colour scheme of the notes.
 COLORS = {
@@ -59,12 +60,15 @@ def density_grid(target: Target, resolution: int = 100, log: bool = False, bound
     """Target density on a grid over its bounds: (xs, ys, z) with z of shape (res, res).
 
     ``z`` is p / max p (or log p, clipped 12 nats below its max, with ``log=True``).
+    NaN is drawn as zero density and -inf stays zero (never a finite log density); a density
+    that is +inf somewhere, or zero everywhere on the grid, is a ValueError.
     """
     require_2d(target, "a density heatmap")
+    resolution = check_n(resolution, "resolution")
     xs, ys, pts, _ = grid(bounds or target.bounds, resolution)
     with torch.no_grad():
         lp = target.log_prob(pts).double().reshape(resolution, resolution)
-    lp = torch.nan_to_num(lp, nan=-math.inf)
+    lp = grid_log_density(lp, f"cannot draw {target.name!r}")
     top = float(lp[torch.isfinite(lp)].max())
     z = lp.clamp(min=top - 12) if log else torch.exp(lp - top)
     return _np(xs), _np(ys), _np(z)

@@ -53,7 +53,7 @@ def max_pairwise_distance(data, n: int = 2000) -> float:
     Song & Ermon (2020), technique 1: sigma_max about the largest pairwise distance lets
     Langevin at the top level move between any two data points.
     """
-    x = as_points(data, "data", dim=None)[:n].double()
+    x = as_points(data, "data", dim=None, finite=True)[:n].double()
     return float(torch.cdist(x, x).max())
 
 
@@ -386,7 +386,7 @@ def fit(
     method = method or ("sde" if an_sde is not None else "dsm")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    x = as_points(data, "data", dim=None).float()
+    x = as_points(data, "data", dim=None, finite=True, min_n=2).float()
     schedule = _schedule(method, sigma, sigmas, an_sde, x)
     lr = lr or (3e-3 if method == "sde" else 1e-2)
     depth = depth or (4 if method == "sde" else 3)

@@ -27,6 +27,7 @@ import torch
 from genmod import odes
 from genmod.arrays import as_points, check_dim, check_n, generator
 from genmod.densities import GaussianMixture
+from genmod.guards import check_positive, check_work, divergence_cause, first_call_checked
 from genmod.toys import Gaussian
 from genmod.trajectory import Trajectory
 
@@ -81,7 +82,9 @@ class VE(SDE):
     name = "ve"
 
     def __init__(self, sigma_min: float = 0.01, sigma_max: float = 10.0):
-        if not 0 < sigma_min < sigma_max:
+        sigma_min = check_positive(sigma_min, "sigma_min")
+        sigma_max = check_positive(sigma_max, "sigma_max")
+        if not sigma_min < sigma_max:
             raise ValueError(f"need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}")
         self.sigma_min, self.sigma_max = float(sigma_min), float(sigma_max)
         self.log_ratio = math.log(sigma_max / sigma_min)
@@ -113,7 +116,9 @@ class VP(SDE):
     name = "vp"
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0):
-        if not 0 < beta_min <= beta_max:
+        beta_min = check_positive(beta_min, "beta_min")
+        beta_max = check_positive(beta_max, "beta_max")
+        if not beta_min <= beta_max:
             raise ValueError(f"need 0 < beta_min <= beta_max, got {beta_min}, {beta_max}")
         self.beta_min, self.beta_max = float(beta_min), float(beta_max)
 
@@ -267,6 +272,27 @@ def _langevin(score_fn, x, t, snr, g):
     return x + step * s + (2 * step).sqrt() * z
 
 
+def _check_args(score_fn, an_sde, n, method, n_steps, snr, n_corrector):
+    """The checks of :func:`sample`'s arguments; returns n, n_steps, snr."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    n = check_n(n)
+    if not isinstance(an_sde, SDE):
+        raise TypeError(
+            f"an_sde must be a genmod.sde.SDE (sde.VE(), sde.VP(), ...), got {an_sde!r}"
+        )
+    if not callable(score_fn):
+        raise TypeError(f"score_fn must be a function score_fn(x, t), got {score_fn!r}")
+    snr = check_positive(snr, "snr")
+    if n_corrector != 0:  # 0 turns the corrector off; else a count
+        check_n(n_corrector, "n_corrector")
+    if method != "ode_adaptive":
+        n_steps = check_n(n_steps, "n_steps")
+        check_work(n_steps, n)  # the stored frames
+        check_work(n_steps * (1 + (n_corrector if method == "pc" else 0)), 1)  # the loop
+    return n, n_steps, snr
+
+
 def sample(
     score_fn: Callable,
     an_sde: SDE,
@@ -291,30 +317,29 @@ def sample(
         4 score calls per step) or "ode_adaptive" (scipy's
         RK45; ``n_steps`` is ignored, rtol and atol set the accuracy).
     n_steps: number of time steps; snr, n_corrector: the Langevin corrector of "pc".
-    x_T: optional (n, d) start points (default: prior draws from ``seed``).
+    x_T: optional (n, d) finite start points (default: prior draws from ``seed``).
     dim: d; None: the score_fn's ``.dim`` (a ScoreModel, ``exact_score``), else 2
         (see :func:`model_dim`).
+
+    The first ``score_fn`` call is checked (shape (n, d), finite values); n_steps x n is
+    bounded (:mod:`genmod.guards`).
 
     Returns
     -------
     Trajectory, kind "map": xs (n_frames, n, d), times (the t of each frame, T ... EPS),
     n_evals = number of score_fn calls (each on the whole batch), extras["nfe"] the same.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    n = check_n(n)
-    if method != "ode_adaptive":
-        check_n(n_steps, "n_steps")
-    if snr <= 0 or n_corrector < 0:
-        raise ValueError(f"need snr > 0 and n_corrector >= 0, got {snr}, {n_corrector}")
+    n, n_steps, snr = _check_args(score_fn, an_sde, n, method, n_steps, snr, n_corrector)
     g = generator(seed)
     d = model_dim(score_fn, dim)
     if x_T is None:
         x = an_sde.prior_sample(n, g, d)
     else:
-        x = as_points(x_T, "x_T", dim=d).float().clone()
+        x = as_points(x_T, "x_T", dim=d, finite=True).float().clone()
     if x.shape[0] != n:
         raise ValueError(f"x_T has {x.shape[0]} points, expected n={n}")
+    # the first call's output is checked: shape (n, d), finite (a broadcast score is garbage)
+    score_fn = first_call_checked(score_fn, "score_fn")
     with torch.no_grad():
         if method == "ode":
             xs, ts, nfe = odes.rk4(ode_velocity(score_fn, an_sde), x, an_sde.T, EPS, n_steps)
@@ -328,7 +353,7 @@ def sample(
             xs, ts, nfe = _reverse_sde(score_fn, an_sde, x, n_steps, snr, corrector, g)
     xs = torch.stack(xs)
     if not torch.isfinite(xs[-1]).all():
-        raise FloatingPointError(f"{method} sampler diverged; use more steps (or a smaller snr)")
+        raise FloatingPointError(divergence_cause(method, an_sde, n_steps))
     extras = {"nfe": nfe, "method": method}
     if method == "pc":
         extras.update(snr=snr, n_corrector=n_corrector)

@@ -18,6 +18,7 @@ import torch
 from genmod import toys
 from genmod.arrays import check_dim
 from genmod.densities import CustomTarget, GaussianMixture, Target, from_log_prob, grid_sample
+from genmod.guards import check_real
 
 __all__ = ["CustomTarget", "GaussianMixture", "Target", "from_log_prob", "get", "grid_sample"]
 __all__ += ["names", "families", "mixture_nd", "correlated_gaussian_nd"]
@@ -82,7 +83,8 @@ def mixture_nd(d: int, style: str = "equal", spread: float = 2.5) -> GaussianMix
         raise ValueError(f"unknown style {style!r}; valid: {', '.join(STYLES)}")
     weights, stds = STYLES[style]
     means = torch.zeros(4, d, dtype=torch.float64)
-    means[:, :2] = spread * torch.tensor([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+    corners = torch.tensor([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+    means[:, :2] = check_real(spread, "spread") * corners
     name = f"mixture_d{d}" if style == "equal" else f"mixture_{style}_d{d}"
     return GaussianMixture(means, stds, weights, name=name)
 

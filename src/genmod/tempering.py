@@ -20,13 +20,13 @@ density, noise flattens by convolution (``GaussianMixture.perturbed``).
 
 from __future__ import annotations
 
-import math
 import time
 
 import torch
 
 from genmod import adapt
-from genmod.arrays import generator
+from genmod.arrays import check_n, generator
+from genmod.guards import check_real, check_work
 from genmod.kernels import dim_of, mala_step, start
 from genmod.potentials import potential
 from genmod.trajectory import Trajectory
@@ -43,11 +43,9 @@ def ladder(n_temperatures: int = 8, max_temperature: float = MAX_TEMPERATURE) ->
     Geometric spacing keeps the swap rate about even along the ladder for a
     Gaussian-like target (the ratio T_{k+1} / T_k is constant).
     """
-    if isinstance(n_temperatures, bool) or int(n_temperatures) != n_temperatures:
+    if check_n(n_temperatures, "n_temperatures") < 2:
         raise ValueError(f"n_temperatures must be an integer >= 2, got {n_temperatures!r}")
-    if n_temperatures < 2:
-        raise ValueError(f"n_temperatures must be an integer >= 2, got {n_temperatures!r}")
-    if not math.isfinite(max_temperature) or max_temperature <= 1:
+    if check_real(max_temperature, "max_temperature") <= 1:
         raise ValueError(f"max_temperature must be finite and > 1, got {max_temperature!r}")
     k = torch.arange(int(n_temperatures), dtype=torch.float64)
     return float(max_temperature) ** (k / (int(n_temperatures) - 1))
@@ -95,10 +93,14 @@ def swap(x, u, grad, betas, parity: int, g: torch.Generator):
     return (*out, flags)
 
 
-def _temperatures(n_temperatures, temperatures, max_temperature) -> torch.Tensor:
-    if temperatures is not None:
-        return check_temperatures(temperatures)
-    return ladder(n_temperatures, max_temperature)
+def _temperatures(n_temperatures, temperatures, max_temperature, work) -> torch.Tensor:
+    """The checked ladder; work = (steps, chains per level, d) within the limits of
+    :func:`genmod.guards.check_work` at every level (``xs_all`` stores them all)."""
+    temps = ladder(n_temperatures, max_temperature) if temperatures is None else None
+    temps = check_temperatures(temperatures) if temps is None else temps
+    n_steps, n, d = work
+    check_work(n_steps, len(temps) * n, dim=d)
+    return temps
 
 
 def sample(
@@ -137,7 +139,9 @@ def sample(
     :func:`genmod.mcmc.sample` (every level counts).
     """
     clock = time.perf_counter()
-    temps = _temperatures(n_temperatures, temperatures, max_temperature)
+    temps = _temperatures(  # checked, with the work of every level (steps, chains, d)
+        n_temperatures, temperatures, max_temperature, (warmup + n_steps, n_chains, dim_of(target))
+    )
     k, n = len(temps), n_chains
     betas = 1.0 / temps
     goal = adapt.target_accept("pt", dim_of(target), target_accept)

@@ -74,7 +74,7 @@ def fit(
     progress: show a tqdm text progress bar on stdout (a notebook stores its last state
         as text, so a cold notebook shows the finished bar, not a widget's text repr).
     """
-    data = as_points(data, "data", dim=None).float()
+    data = as_points(data, "data", dim=None, finite=True, min_n=1).float()
     if labels is not None:
         labels = torch.as_tensor(labels)
         if labels.shape != (data.shape[0],):
@@ -93,7 +93,10 @@ def fit(
         idx = torch.randint(data.shape[0], (min(batch_size, data.shape[0]),), generator=g)
         loss = loss_fn(data[idx] if labels is None else (data[idx], labels[idx]), g)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower lr")
+            raise FloatingPointError(
+                f"loss became {loss.item()} at step {step} although the data are finite; "
+                f"lower lr (now {lr:g}) or raise clip"
+            )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if clip is not None:

@@ -48,6 +48,10 @@ class Trajectory:
         xs = torch.as_tensor(self.xs)
         if xs.ndim != 3 or xs.shape[-1] < 1:
             raise ValueError(f"xs must have shape (n_times, n_particles, d), got {tuple(xs.shape)}")
+        if xs.shape[0] == 0 or xs.shape[1] == 0:
+            raise ValueError(
+                f"xs must hold at least one time and one particle, got shape {tuple(xs.shape)}"
+            )
         self.xs = xs
         n_times = xs.shape[0]
         if isinstance(self.warmup, bool) or int(self.warmup) != self.warmup:

@@ -17,6 +17,7 @@ import torch
 from genmod import toys
 from genmod.arrays import as_points, check_dim
 from genmod.densities import GaussianMixture, Target
+from genmod.guards import check_finite_tensor
 from genmod.trajectory import Trajectory
 
 
@@ -25,6 +26,7 @@ class View:
 
     def __init__(self, basis, label: str = "view"):
         u = torch.as_tensor(basis, dtype=torch.float64)
+        check_finite_tensor(u, "basis")
         if u.ndim != 2 or u.shape[1] != 2 or u.shape[0] < 2:
             raise ValueError(f"basis must have shape (d, 2) with d >= 2, got {tuple(u.shape)}")
         if not torch.allclose(u.T @ u, torch.eye(2, dtype=torch.float64), atol=1e-6):

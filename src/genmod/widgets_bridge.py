@@ -28,6 +28,9 @@ def _line(color, width=1.5, opacity=1.0):
     )
 
 
+WIDTH = 820  # px, as the other wide explorers (widgets_mcmc)
+
+
 def _dot(color, size=9, symbol="circle"):
     return go.Scatter(
         x=[0.0], y=[0.0], mode="markers", marker=dict(color=color, size=size, symbol=symbol)
@@ -51,10 +54,11 @@ def _base(target, height):
         fig.add_trace(_dot(color), 1, col)  # this seed's end
     for col in (2, 3):  # 12, 13: the common start
         fig.add_trace(_dot("black", 13, "star"), 1, col)
-    return plots.layout(fig, height=height, width=3 * height, showlegend=False)
+    # 820 px fits JupyterLab's output area beside the file browser at a 1280 px window
+    return plots.layout(fig, height=height, width=WIDTH, showlegend=False)
 
 
-def three_ways_explorer(target, chain_traj, chain_numbers: dict, maps: dict, height=330):
+def three_ways_explorer(target, chain_traj, chain_numbers: dict, maps: dict, height=310):
     """Seed slider over the three ways; see the module docstring.
 
     chain_traj, chain_numbers: :func:`genmod.three_ways.chain` (its first chain is drawn);

@@ -6,6 +6,8 @@ old names; the trajectory animation itself is :func:`genmod.widgets.animate`.
 
 from __future__ import annotations
 
+import warnings
+
 import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
@@ -76,16 +78,19 @@ def step_size_explorer(
         return adapted[method]
 
     def draw(v) -> Patch:
-        traj = mcmc.sample(
-            t,
-            v["method"],
-            n_chains=n_chains,
-            n_steps=n_steps,
-            step_size=v["step_size"],
-            seed=seed,
-            x0=x0,
-        )
-        s = diagnostics.summary(traj)
+        # a run whose chains diverge or stick warns: shown in the readout, not on stderr
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            traj = mcmc.sample(
+                t,
+                v["method"],
+                n_chains=n_chains,
+                n_steps=n_steps,
+                step_size=v["step_size"],
+                seed=seed,
+                x0=x0,
+            )
+            s = diagnostics.summary(traj)
         path = traj.xs[-60:, 0].numpy()
         color = METHOD_COLORS[v["method"]]
         traces = {
@@ -109,6 +114,9 @@ def step_size_explorer(
             f"divergences {s['divergences']} &middot; "
             f"adaptation lands at step <b>{where_adaptation_lands(v['method']):.3g}</b>"
         )
+        trouble = [str(w.message).split(": ", 1)[-1] for w in caught]
+        if trouble:
+            readout += f"<br><b>warning</b>: {trouble[0].split(';')[0]}"
         return Patch(traces, readout=readout)
 
     settings = [(f"{e:g}", {"step_size": e}) for e in (0.03, 0.1, 0.3, 0.5, 1.0, 3.0)]
