@@ -12,8 +12,13 @@ Tables:
 3. RWM in 2D: ESS per density evaluation for target acceptance 0.234, 0.35, 0.44, 0.55.
 4. cost per independent sample of every adapted sampler on banana and two_moons, in
    density and gradient evaluations and in seconds.
-Times are the minimum over repeats (the machine is shared: the minimum is the least
-disturbed run); the load average is printed with them.
+5. where a step's time goes: MALA (the target's log p and score, the random draws, the
+   rest) and NUTS (leapfrog steps per chain against the doubling loop's steps, which all
+   chains take together until the longest trajectory ends).
+Times are CPU seconds of this one-thread process (time.process_time: the time it ran,
+not the time it waited for a core of the shared machine), the minimum over repeats (the
+least disturbed run); the load average is printed with them. The cost table's ms / ESS
+is wall time (the run's own clock).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from genmod import diagnostics, mcmc, targets
+from genmod import diagnostics, mcmc, nuts, targets
 from genmod.potentials import potential
 
 HERE = Path(__file__).resolve().parent
@@ -33,11 +38,12 @@ TITLE = "## MCMC speed and honest costs (benchmarks/mcmc_speed.py)"
 
 
 def _best(fn, repeats: int = 3) -> float:
+    """Least CPU seconds of this process over repeats (one thread: the least disturbed run)."""
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return min(times)
 
 
@@ -73,6 +79,53 @@ def throughput(repeats: int = 3) -> list[tuple[str, str, str, str]]:
         )
     )
     return rows
+
+
+def breakdown(repeats: int = 3):
+    """CPU milliseconds per MALA step (1,000 chains) and per NUTS draw (256 chains on banana)."""
+    rows = []
+    for name in ("correlated_gaussian", "two_moons"):
+        t = targets.get(name)
+        fn = potential(t)
+        x = t.sample(1000, seed=0)
+        g = torch.Generator().manual_seed(0)
+
+        def draws(g=g, x=x):
+            torch.randn(x.shape, generator=g, dtype=torch.float64).float()
+            torch.rand(x.shape[0], generator=g)
+
+        per = [
+            _best(lambda t=t: mcmc.sample(t, "mala", 1000, 200, step_size=0.1, seed=0), repeats)
+            / 200,
+            _best(lambda fn=fn, x=x: [fn(x) for _ in range(200)], repeats) / 200,
+            _best(lambda d=draws: [d() for _ in range(200)], repeats) / 200,
+        ]
+        rows.append((f"MALA step, 1,000 chains, {name}", *(1e3 * v for v in per)))
+    return rows
+
+
+def nuts_breakdown(repeats: int = 3):
+    """Per NUTS draw on banana (256 chains): leapfrog steps per chain, loop steps, CPU ms."""
+    t = targets.get("banana")
+    adapted = mcmc.sample(t, "nuts", 256, 10, step_size="auto", warmup=200, seed=0)
+    h, x0 = adapted.extras["step_size"], adapted.final()
+    calls, advance = [0], nuts._Subtree.advance
+
+    def counted(self, fn, i):
+        calls[0] += 1
+        advance(self, fn, i)
+
+    nuts._Subtree.advance = counted  # count the doubling loop's steps over one run
+    try:
+        run = mcmc.sample(t, "nuts", 256, 100, step_size=h, seed=1, x0=x0)
+    finally:
+        nuts._Subtree.advance = advance
+    loop_steps = calls[0] / 100
+    lf = float(run.extras["n_leapfrog"].double().mean())
+    ms = _best(lambda: mcmc.sample(t, "nuts", 256, 100, step_size=h, seed=1, x0=x0), repeats) * 10
+    fn, x = potential(t), x0
+    ms_fn = _best(lambda: [fn(x) for _ in range(200)], repeats) / 200 * 1e3
+    return lf, loop_steps, ms, ms / loop_steps, ms_fn
 
 
 def _ok(flag: bool) -> str:
@@ -148,7 +201,8 @@ def report(repeats: int = 3) -> str:
     out = [
         TITLE,
         "",
-        f"Load average at start: {load:.1f} on {os.cpu_count()} cores (shared machine).",
+        f"Load average at start: {load:.1f} on {os.cpu_count()} cores (shared machine). "
+        "Times: CPU seconds of one thread, least of the repeats.",
         "",
     ]
     out += ["| run | measured | goal | met |", "|---|---|---|:---:|"]
@@ -164,6 +218,32 @@ def report(repeats: int = 3) -> str:
     out += [
         f"| {r[0]} | {r[1]} | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.3f} | {r[5]:.1f} | {r[6]:.1f} |"
         for r in grad_cost()
+    ]
+    out += [
+        "",
+        "Where a step's time goes (CPU ms of one thread, least of the repeats). MALA per step: "
+        "the whole step, the target's log p and score at 1,000 points (one call), the random "
+        "draws (normal proposal noise in float64, uniform for the accept test); the rest is "
+        "the proposal, the Hastings ratio, the accept step and storing the trajectory.",
+        "",
+        "| run | step ms | log p + score ms | random draws ms | rest ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    out += [
+        f"| {r[0]} | {r[1]:.3f} | {r[2]:.3f} | {r[3]:.3f} | {r[1] - r[2] - r[3]:.3f} |"
+        for r in breakdown(repeats)
+    ]
+    lf, loop, ms, per_loop, ms_fn = nuts_breakdown(repeats)
+    out += [
+        "",
+        "NUTS per draw on banana (256 chains): every doubling runs its leapfrog loop for all "
+        "the chains still building until the last of them stops (a U-turn or a divergence), "
+        "so a draw costs the loop steps of its longest trajectory, whatever the mean.",
+        "",
+        "| leapfrog steps per chain (mean) | loop steps per draw | ms per draw "
+        "| ms per loop step | of which log p + score ms |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {lf:.1f} | {loop:.1f} | {ms:.2f} | {per_loop:.3f} | {ms_fn:.3f} |",
     ]
     rows, goals = rwm_acceptance()
     out += [
@@ -188,6 +268,7 @@ def report(repeats: int = 3) -> str:
         f"| {r[7]:.2f} |"
         for r in costs()
     ]
+    out[2] += f" Load average at the end: {os.getloadavg()[0]:.1f}."
     return "\n".join(out) + "\n"
 
 

@@ -35,9 +35,9 @@ class ChainRecord:
             if name in _OPTIONAL and not self.keep.get(_OPTIONAL[name], True):
                 continue
             if isinstance(value, torch.Tensor):
-                self.records.setdefault(name, value.new_empty((self.n_total, *value.shape)))[k] = (
-                    value
-                )
+                if name not in self.records:  # allocated once (not on every step's lookup)
+                    self.records[name] = value.new_empty((self.n_total, *value.shape))
+                self.records[name][k] = value
             else:  # e.g. NUTS's doubling record of one chain: a list over steps
                 self.records.setdefault(name, []).append(value)
         self.xs[k + 1] = s.x

@@ -221,32 +221,59 @@ class GaussianMixture(Target):
         """log p and score at one (scale, sigma): two matrix products per chunk.
 
         With var_k = scale^2 s_k^2 + sigma^2 and mu_k = scale m_k, the table is linear in
-        the features (x, |x|^2): c_k = x . mu_k / var_k - |x|^2 / (2 var_k) + b_k, with
+        the features (x, |x|^2, 1): c_k = x . mu_k / var_k - |x|^2 / (2 var_k) + b_k, with
         b_k = log w_k - (d / 2) log(2 pi var_k) - |mu_k|^2 / (2 var_k) computed once
-        (:meth:`_linear_table`). With e_k = exp(c_k - max c), one product e @ [mu / var,
-        1 / var, 1] gives S1 = sum e_k mu_k / var_k, S0 = sum e_k / var_k and W = sum e_k:
-        log p = max c + log W and score = (S1 - S0 x) / W.
-        The samplers' hot path: no (n, k, d) array and few passes over the (n, k) table.
+        (:meth:`_linear_table`). Every c_k is at most U = max_k (log w_k - (d / 2) log(2 pi
+        var_k)) (the peak of the highest component), so e_k = exp(c_k - U) never overflows;
+        U rides in the bias, and one product [mu / var, 1 / var, 1]^T e gives
+        S1 = sum e_k mu_k / var_k, S0 = sum e_k / var_k and W = sum e_k:
+        log p = U + log W and score = (S1 - S0 x) / W.
+        Points far from every mode (W below ``_TINY``: the largest e_k near underflow) are
+        redone with their own shift max_k c_k, so none loses precision.
+        The samplers' hot path: no (n, k, d) array, three passes over the table, which is
+        laid out (k, n) (the faster orientation of both products here).
         """
-        weights, bias, sums = self._linear_table(scale, sigma)
-        d = x.shape[1]
-        logp = torch.empty(len(x), dtype=torch.float64)
-        score = torch.empty(len(x), d, dtype=torch.float64) if with_score else None
-        xd = x.double()
-        feats = torch.cat([xd, (xd * xd).sum(1, keepdim=True)], 1)  # (n, d + 1)
-        for rows in _chunks(len(x), len(self.weights)):
-            # in place on one (n, k) buffer: no new array per operation
-            e = torch.addmm(bias, feats[rows], weights)  # the table c, (n, k)
-            top = e.max(1, keepdim=True).values
-            out = e.sub_(top).exp_() @ sums  # (n, d + 2): S1, S0, W
-            total = out[:, d + 1 :]
-            logp[rows] = (top + total.log()).squeeze(1)
+        weights, sums, top = self._linear_table(scale, sigma)
+        d, n = x.shape[1], len(x)
+        xt = x.double().T  # (d, n)
+        feats = torch.cat([xt, (xt * xt).sum(0, keepdim=True), xt.new_ones(1, n)])  # (d + 2, n)
+        chunks = _chunks(n, len(self.weights))
+        if len(chunks) == 1:  # the samplers' case: no copies into preallocated outputs
+            return self._fixed_chunk(x.dtype, xt, feats, weights, sums, top, with_score)
+        logp = torch.empty(n, dtype=x.dtype)
+        score = torch.empty(n, d, dtype=x.dtype) if with_score else None
+        for cols in chunks:
+            lp, sc = self._fixed_chunk(
+                x.dtype, xt[:, cols], feats[:, cols], weights, sums, top, with_score
+            )
+            logp[cols] = lp
             if with_score:
-                score[rows] = (out[:, :d] - out[:, d : d + 1] * xd[rows]) / total
-        return logp.to(x.dtype), None if score is None else score.to(x.dtype)
+                score[cols] = sc
+        return logp, score
+
+    @staticmethod
+    def _fixed_chunk(dtype, xt, feats, weights, sums, top, with_score):
+        """:meth:`_fixed_law` on points xt (d, n) with features (d + 2, n)."""
+        d = xt.shape[0]
+        out = sums @ (weights @ feats).exp_()  # (d + 2, n): S1, S0, W
+        total = out[d + 1]
+        # W is never +inf (each e_k <= 1, about); NaN (a non-finite point) is redone too
+        far = ~(total > _TINY)
+        if far.any():  # rare: these points again, shifted by their own max_k c_k - U
+            e = weights @ feats[:, far]
+            shift = e.amax(0)
+            out[:, far] = sums @ e.sub_(shift).exp_()
+            logp = top + torch.zeros_like(total).index_put_((far,), shift) + total.log()
+        else:
+            logp = top + total.log()
+        if not with_score:
+            return logp.to(dtype), None
+        score = (out[:d] - out[d] * xt) / total  # (d, n)
+        score = score.T.to(dtype, memory_format=torch.contiguous_format)  # (n, d)
+        return logp.to(dtype), score.contiguous()  # (same dtype: .to keeps the layout)
 
     def _linear_table(self, scale: float, sigma: float):
-        """Cached (weights (d + 1, k), bias (k,), sums (k, d + 2)) of :meth:`_fixed_law`."""
+        """Cached (weights (k, d + 2), sums (d + 2, k), U) of :meth:`_fixed_law`."""
         key = (scale, sigma)
         cache = self.__dict__.setdefault("_linear_cache", {})
         if key not in cache:
@@ -254,14 +281,13 @@ class GaussianMixture(Target):
             var = scale**2 * self.stds**2 + sigma**2
             d = mu.shape[1]
             bias = self.weights.log() - 0.5 * d * torch.log(2 * math.pi * var)
-            bias = bias - (mu * mu).sum(1) / (2 * var)
-            weights = torch.cat([(mu / var[:, None]).T, -0.5 / var[None]], 0)
-            sums = torch.cat(
-                [mu / var[:, None], 1 / var[:, None], torch.ones_like(var)[:, None]], 1
-            )
+            top = bias.max()  # U: no c_k exceeds it
+            bias = bias - (mu * mu).sum(1) / (2 * var) - top
+            weights = torch.cat([mu / var[:, None], -0.5 / var[:, None], bias[:, None]], 1)
+            sums = torch.cat([(mu / var[:, None]).T, 1 / var[None], torch.ones_like(var)[None]])
             if len(cache) > 8:  # a noise-level slider visits many laws: keep a few
                 cache.clear()
-            cache[key] = (weights, bias, sums)
+            cache[key] = (weights.contiguous(), sums.contiguous(), float(top))
         return cache[key]
 
     def component_log_probs(self, x) -> torch.Tensor:
@@ -282,6 +308,11 @@ class GaussianMixture(Target):
         k = torch.multinomial(self.weights, n, replacement=True, generator=g)
         z = torch.randn(n, self.dim, generator=g, dtype=torch.float64)
         return self.means[k] + self.stds[k, None] * z
+
+
+#: Below this W (the largest e_k under about exp(-575)) a row of the mixture's fast path is
+#: recomputed with its own max shift: every e_k that counts stays a normal float64.
+_TINY = 1e-250
 
 
 def _chunks(n: int, k: int):

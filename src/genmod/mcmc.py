@@ -68,7 +68,8 @@ def _rwm(x, logp, grad, fn, step_size, opts, g):
 
 def _mala(x, logp, grad, fn, step_size, opts, g):
     drift = 0.5 * step_size * step_size * grad
-    return mala_step(x, logp, grad, fn, step_size, g), {"drift": drift}, (x.shape[0],) * 2
+    step = mala_step(x, logp, grad, fn, step_size, g, drift)
+    return step, {"drift": drift}, (x.shape[0],) * 2
 
 
 def _ula(x, logp, grad, fn, step_size, opts, g):

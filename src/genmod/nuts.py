@@ -58,19 +58,18 @@ def _joined_ok(rho_a, rho_b, a_first, a_last, b_first, b_last):
 class _Subtree:
     """A subtree of 2^j leapfrog steps from one end of the trajectory, for m chains.
 
-    Each step stores its state and log weight; :meth:`finish` then draws the subtree's
-    state (Gumbel-max over the log weights: state i with probability w_i / sum w, the
-    multinomial choice Stan makes by merging halves) and sums the acceptance statistic.
+    Each step stores its state (x, log p, grad side by side in ``states``) and log weight;
+    :meth:`finish` then draws the subtree's state (Gumbel-max over the log weights: state i
+    with probability w_i / sum w, the multinomial choice Stan makes by merging halves) and
+    sums the acceptance statistic.
     """
 
     def __init__(self, x, p, grad, h, h0, size: int, g: torch.Generator):
         m, d = x.shape
         self.x, self.p, self.grad, self.logp = x, p, grad, None
-        self.h, self.h0, self.size = h, h0, size
+        self.h, self.half, self.h0, self.size = h, 0.5 * h, h0, size
         self.u = torch.rand((size, m), generator=g, dtype=x.dtype)  # for the multinomial draw
-        self.xs = x.new_empty((size, m, d))
-        self.grads = x.new_empty((size, m, d))
-        self.logps = x.new_empty((size, m))
+        self.states = x.new_empty((size, m, 2 * d + 1))  # [x, log p, grad] of each step
         self.log_ws = x.new_full((size, m), -torch.inf)
         self.ps = x.new_empty((size, m, d))  # momenta in the order travelled
         self.prefix = x.new_zeros((size + 1, m, d))  # prefix[i] = ps[:i].sum(0)
@@ -80,24 +79,25 @@ class _Subtree:
 
     def advance(self, fn: Potential, i: int) -> None:
         """Leapfrog step i (0-based) of the subtree, its weight, its checks."""
-        h = self.h
-        p = self.p + 0.5 * h * self.grad
-        x = self.x + h * p
+        # x, p and the log weight are written straight into their rows of the record
+        p = torch.addcmul(self.p, self.half, self.grad)
+        d = p.shape[1]
+        x = torch.addcmul(self.x, self.h, p, out=self.states[i, :, :d])
         logp, grad = fn(x)
-        p = p + 0.5 * h * grad
+        p = torch.addcmul(p, self.half, grad, out=self.ps[i])
         # log weight H0 - H; NaN or +inf (a diverged state) -> -inf
         log_w = torch.nan_to_num(
-            logp - 0.5 * (p * p).sum(-1) + self.h0, nan=-torch.inf, posinf=-torch.inf
+            logp - 0.5 * (p * p).sum(-1) + self.h0,
+            nan=-torch.inf,
+            posinf=-torch.inf,
+            out=self.log_ws[i],
         )
         live = self.valid
         self.n_used += live
-        div = live & ~(log_w > -MAX_ENERGY_ERROR)  # also catches -inf
-        self.divergent |= div
-        self.valid = live & ~div
+        self.valid = live & (log_w > -MAX_ENERGY_ERROR)  # also catches -inf and NaN
+        self.divergent |= live ^ self.valid  # was running, now diverged
         self.x, self.p, self.grad, self.logp = x, p, grad, logp
-        self.xs[i], self.grads[i], self.logps[i], self.log_ws[i], self.ps[i] = (
-            x, grad, logp, log_w, p
-        )  # fmt: skip
+        torch.cat([logp[:, None], grad], 1, out=self.states[i, :, d:])
         torch.add(self.prefix[i], p, out=self.prefix[i + 1])
         self._check_blocks(i + 1)
 
@@ -109,12 +109,16 @@ class _Subtree:
         self.sum_acc = torch.where(used, log_w.clamp(max=0).exp(), 0.0).sum(0)
         self.log_w = torch.logsumexp(log_w, 0)
         k = (log_w - torch.log(-torch.log(self.u))).argmax(0)  # Gumbel-max
-        cols = torch.arange(len(k))
-        self.pick = [self.xs[k, cols], self.logps[k, cols], self.grads[k, cols]]
+        self.pick = self.states[k, torch.arange(len(k))]  # (m, 2d + 1): x, log p, grad
 
     def _check_blocks(self, c: int) -> None:
         """Every block [c - 2^l, c) completed by state c - 1 gets its U-turn checks."""
-        size, pre, ps = 2, self.prefix, self.ps
+        if c % 2:
+            return
+        # the block of 2 states: A + B, A + B's first and B + A's last are one sum
+        pair = self.ps[c - 2 : c]
+        self.valid &= (((pair[0] + pair[1]) * pair).sum(-1) > 0).all(0)
+        size, pre, ps = 4, self.prefix, self.ps
         while c % size == 0:
             a, mid = c - size, c - size // 2
             ok = _joined_ok(
@@ -128,10 +132,11 @@ class _Tree:
     """The trajectory of every chain: both ends, the state drawn so far, the stop flags."""
 
     def __init__(self, x, logp, grad, p0):
-        n = x.shape[0]
+        n, self.d = x.shape
         self.h0 = -logp + 0.5 * (p0 * p0).sum(-1)  # H at the start; log weights are H0 - H
-        self.ends = {+1: [x, p0, grad], -1: [x, p0, grad]}  # (x, p, grad) at each end
-        self.pick = [x, logp, grad]
+        end = torch.cat([x, p0, grad], 1)
+        self.ends = {+1: end, -1: end}  # (n, 3d): [x, p, grad] at each end
+        self.pick = torch.cat([x, logp[:, None], grad], 1)  # (n, 2d + 1): the state drawn
         self.log_w = x.new_zeros(n)
         self.rho = p0.clone()
         self.done = torch.zeros(n, dtype=torch.bool)
@@ -147,15 +152,16 @@ class _Tree:
             return False
         v = torch.where(torch.rand(len(self.done), generator=g) < 0.5, -1.0, 1.0)[idx]
         fwd = (v > 0)[:, None]
-        start = [torch.where(fwd, a[idx], b[idx]) for a, b in zip(*self.ends.values(), strict=True)]
-        sub = _Subtree(*start, (v * step_size)[:, None], self.h0[idx], 2**j, g)
-        row = rec.row(idx)
+        start, d = torch.where(fwd, self.ends[1][idx], self.ends[-1][idx]), self.d
+        h = (v * step_size)[:, None]
+        sub = _Subtree(
+            start[:, :d], start[:, d : 2 * d], start[:, 2 * d :], h, self.h0[idx], 2**j, g
+        )
         for i in range(2**j):
             sub.advance(fn, i)
-            rec.state(row, sub, i, j)
             if not sub.valid.any():
                 break
-        rec.direction(row, v)
+        rec.subtree(rec.row(idx), sub, j, v)
         sub.finish()
         self._merge(idx, fwd, sub, g)
         return True
@@ -169,22 +175,23 @@ class _Tree:
         # biased progressive sampling: take the subtree's pick w.p. min(1, W_new / W_old)
         u = torch.rand(len(idx), generator=g, dtype=self.log_w.dtype)
         take = ok & (u.log() < sub.log_w - self.log_w[idx])
-        for k, new in enumerate(sub.pick):
-            m = take if new.ndim == 1 else take[:, None]
-            self.pick[k] = self.pick[k].index_put((idx,), torch.where(m, new, self.pick[k][idx]))
+        self.pick = self.pick.index_put(
+            (idx,), torch.where(take[:, None], sub.pick, self.pick[idx])
+        )
         self.log_w[idx] = torch.where(
             ok, torch.logaddexp(self.log_w[idx], sub.log_w), self.log_w[idx]
         )
         # join: A = the old trajectory, B = the subtree, in the order travelled
-        back, front = self.ends[-1][1][idx], self.ends[1][1][idx]
+        d = self.d
+        back, front = self.ends[-1][idx, d : 2 * d], self.ends[1][idx, d : 2 * d]
         a_first, a_last = torch.where(fwd, back, front), torch.where(fwd, front, back)
         rho_b = sub.prefix[-1] if ok.all() else torch.where(ok[:, None], sub.prefix[-1], 0.0)
         turned = ~_joined_ok(self.rho[idx], rho_b, a_first, a_last, sub.ps[0], sub.ps[-1])
         self.rho[idx] += rho_b
+        new = torch.cat([sub.x, sub.p, sub.grad], 1)
         for side, on in ((1, fwd & ok[:, None]), (-1, ~fwd & ok[:, None])):
-            for k, new in enumerate((sub.x, sub.p, sub.grad)):
-                old = self.ends[side][k]
-                self.ends[side][k] = old.index_put((idx,), torch.where(on, new, old[idx]))
+            old = self.ends[side]
+            self.ends[side] = old.index_put((idx,), torch.where(on, new, old[idx]))
         self.done[idx] |= ~ok | turned
 
 
@@ -205,7 +212,13 @@ def step(x, logp, grad, fn: Potential, step_size, max_depth: int, g, record_chai
     for j in range(max_depth):
         if not tree.grow(fn, step_size, j, g, rec):
             break
-    x_new, logp_new, grad_new = tree.pick
+    d = x.shape[1]
+    pick = tree.pick
+    x_new, logp_new, grad_new = (
+        pick[:, :d].contiguous(),
+        pick[:, d].contiguous(),
+        pick[:, d + 1 :].contiguous(),
+    )
     moved = (x_new != x).any(-1)
     prob = tree.sum_acc / tree.n_lf.clamp(min=1)
     out = Step(x_new, logp_new, grad_new, x_new, moved, tree.divergent, prob)
@@ -229,14 +242,12 @@ class _Recorder:
         hit = (idx == self.chain).nonzero()
         return int(hit[0, 0]) if len(hit) else None
 
-    def state(self, r, sub, i, j):
-        """After step i of doubling j: keep the state if the chain was still building."""
-        if r is not None and int(sub.n_used[r]) == i + 1:
-            self.states.append(sub.x[r].clone())
-            self.depth.append(j)
-
-    def direction(self, r, v):
+    def subtree(self, r, sub, j, v):
+        """After doubling j: the states the chain built (its first n_used steps), its way."""
         if r is not None:
+            n = int(sub.n_used[r])
+            self.states.extend(sub.states[:n, r, : self.start.shape[0]].clone().unbind(0))
+            self.depth += [j] * n
             self.directions.append(int(v[r]))
 
     def result(self, x_new):
