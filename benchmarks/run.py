@@ -3,7 +3,7 @@
     python benchmarks/run.py            # full run (5 targets, 3 sampling seeds; then notebook 09's)
     python benchmarks/run.py --quick    # 2 targets, 1 seed (8 minutes on 2 cores); 09's: 1 seed
     python benchmarks/run.py --smoke    # every code path once at toy sizes (< 2 min), temp dir
-    python benchmarks/run.py --only chains|dimension|digits   # one part, updated in place
+    python benchmarks/run.py --only maps|chains|dimension|digits   # one part, in place
 
 Each row: way ("chain" or "map") and kind ("chain", "deterministic map", "stochastic
 map") from :mod:`genmod.ways` (the one definition); quality_seeds (one ratio per
@@ -464,18 +464,20 @@ def update_beyond_2d(mode: Mode, out: Path, part: str, start: float, argv) -> in
     return 0
 
 
-def update_chains(mode: Mode, out: Path, start: float) -> int:
-    """Replace the chain rows of the mode's targets in results.json and results.md's table."""
+def update_rows(kind: str, mode: Mode, out: Path, start: float) -> int:
+    """Replace the rows of one way (``"chains"`` or ``"maps"``) of the mode's targets in
+    results.json and results.md's samplers table; everything else stays as it is."""
+    way, rows_of = ("chain", chain_rows) if kind == "chains" else ("map", map_rows)
     new = {}
     for name in mode.targets:
-        print(f"[{time.perf_counter() - start:6.0f} s] {name} (chains only)", flush=True)
-        new[name] = chain_rows(targets.get(name), mode)
+        print(f"[{time.perf_counter() - start:6.0f} s] {name} ({kind} only)", flush=True)
+        new[name] = rows_of(targets.get(name), mode)
     path = out.with_suffix(".json")
     old = json.loads(path.read_text()) if path.exists() else []
     merged, done = [], set()
     for r in old:
         name = r["target"]
-        if name in new and r["way"] == "chain":
+        if name in new and r["way"] == way:
             if name not in done:
                 merged += new[name]
                 done.add(name)
@@ -494,7 +496,7 @@ def update_chains(mode: Mode, out: Path, start: float) -> int:
         text += table + "\n"
     out.write_text(text)
     print(table)
-    print(f"chain rows updated in {time.perf_counter() - start:.0f} s")
+    print(f"{way} rows updated in {time.perf_counter() - start:.0f} s")
     return 0
 
 
@@ -511,8 +513,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="results.md path (default: benchmarks/)")
     ap.add_argument(
         "--only",
-        choices=["chains", *BEYOND_2D],
-        help="chains: re-run only the chain rows and update them in results.json and the "
+        choices=["chains", "maps", *BEYOND_2D],
+        help="chains or maps: re-run only those rows and update them in results.json and the "
         "samplers table of results.md in place; dimension or digits: re-run that section "
         "of results.md and its json (dimension.json, digits.json); everything else stays",
     )
@@ -522,8 +524,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     start = time.perf_counter()
     argv = sys.argv[1:] if argv is None else list(argv)
-    if args.only == "chains":
-        return update_chains(mode, out, start)
+    if args.only in ("chains", "maps"):
+        return update_rows(args.only, mode, out, start)
     if args.only in BEYOND_2D:
         return update_beyond_2d(mode, out, args.only, start, argv)
     rows = []

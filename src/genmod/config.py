@@ -1,7 +1,10 @@
 """Notebook configuration: ``genmod.setup()`` seeds, fixes the thread count and the renderer."""
 
+import functools
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -22,6 +25,34 @@ def default_threads() -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"{THREADS_ENV} must be a positive integer, got {raw!r}")
     return int(raw)
+
+
+@contextmanager
+def torch_threads(threads: int | None = None) -> Iterator[int]:
+    """Run a block with ``threads`` torch threads (default :func:`default_threads`), then
+    restore the caller's count. Model fitting uses it: the notes' nets are small, so a
+    second thread saves little and costs a lot when another process holds the other core.
+    """
+    n = default_threads() if threads is None else int(threads)
+    before = torch.get_num_threads()
+    if n != before:
+        torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+def fitting_threads(fit):
+    """Decorator: run a model-fitting function under :func:`torch_threads` (the default count)."""
+
+    @functools.wraps(fit)
+    def wrapped(*args, **kwargs):
+        with torch_threads():
+            return fit(*args, **kwargs)
+
+    return wrapped
 
 
 def setup(seed: int = 0, threads: int | None = None, renderer: str = "plotly_mimetype") -> None:

@@ -13,9 +13,35 @@ from collections.abc import Callable
 import torch
 from tqdm import tqdm
 
+from genmod import config
 from genmod.arrays import as_points, check_n
 
 
+class WeightAverage:
+    """An exponential moving average of parameters (Polyak averaging), for ``ema=`` options.
+
+    ``update(step)`` after each optimizer step; the decay ramps up as
+    min(decay, (1 + step) / (10 + step)) so early weights are forgotten. ``copy_to()``
+    writes the average into the parameters (at the end of training).
+    """
+
+    def __init__(self, params, decay: float):
+        self.params = [p for p in params if p.requires_grad]
+        self.decay = float(decay)
+        self.avg = [p.detach().clone() for p in self.params]
+
+    @torch.no_grad()
+    def update(self, step: int) -> None:
+        decay = min(self.decay, (1 + step) / (10 + step))
+        torch._foreach_lerp_(self.avg, [p.detach() for p in self.params], 1 - decay)
+
+    @torch.no_grad()
+    def copy_to(self) -> None:
+        for p, avg in zip(self.params, self.avg, strict=True):
+            p.copy_(avg)
+
+
+@config.fitting_threads  # small nets: a second thread saves little, costs a lot if shared
 def fit(
     model: torch.nn.Module,
     loss_fn: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
@@ -29,6 +55,7 @@ def fit(
     weight_decay: float = 0.0,
     clip: float | None = 1.0,
     labels=None,
+    ema: float | None = None,
     seed: int = 0,
 ) -> list[float]:
     """Adam on minibatches of ``data``, cosine-decayed learning rate; returns the loss history.
@@ -41,6 +68,8 @@ def fit(
     data: (n, d) tensor of training samples.
     labels: optional (n,) tensor; then ``loss_fn`` gets ``(batch, batch_labels)`` as its batch.
     n_steps, batch_size, lr: optimisation budget; clip: gradient-norm clipping (None: off).
+    ema: None or 0 (off), or the decay of an exponential moving average of the weights, which
+        replace the last iterate at the end (:class:`WeightAverage`).
     seed: seeds minibatch choice and the generator handed to ``loss_fn``.
     progress: show a tqdm text progress bar on stdout (a notebook stores its last state
         as text, so a cold notebook shows the finished bar, not a widget's text repr).
@@ -57,6 +86,7 @@ def fit(
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     history: list[float] = []
+    average = WeightAverage(model.parameters(), ema) if ema else None
     model.train()
     bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5, file=sys.stdout)
     for step in bar:
@@ -73,8 +103,12 @@ def fit(
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
         sched.step()
+        if average is not None:
+            average.update(step)
         history.append(loss.item())
         if step % 100 == 0:
             bar.set_postfix(loss=f"{history[-1]:.4f}", refresh=False)
+    if average is not None:
+        average.copy_to()
     model.eval()
     return history

@@ -1,0 +1,241 @@
+"""Ablation of the learned samplers' training (issue 17): what each change buys.
+
+    python benchmarks/learned.py                      # every table, 5 training seeds
+    python benchmarks/learned.py --part score --seeds 2 --targets separated_mixture
+    python benchmarks/learned.py --part gan --seeds 3     # the GAN's remedies (item 4)
+    python benchmarks/learned.py --append             # also append the tables to results.md
+
+Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
+samples (seed 1, as benchmarks/run.py) and reports quality = metrics.quality(...,
+repeats=3) of 2,000 samples as mean +- standard deviation over the seeds, the weight of the
+small mode on separated_mixture (exact: 0.2; the 5,000 training points have 0.207), and
+training seconds: CPU seconds of the process (one torch thread, so about the wall time of an
+unloaded core; wall time on this shared machine is several times larger).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from genmod import (
+    config,
+    flow_matching,
+    gan,
+    metrics,
+    score,
+    score_metrics,
+    sde,
+    targets,
+    toys,
+    training,
+)
+
+HERE = Path(__file__).resolve().parent
+N = 2000
+SAMPLERS = (("em", 500), ("pc", 250), ("ode", 100))
+LABELS = {"em": "EM", "pc": "PC", "ode": "PF-ODE"}
+#: (label, score.fit keywords): one change at a time on top of the row before it
+BEFORE = {"base": None, "ema": 0.0}
+SCORE_ROWS = [
+    ("DSM, lambda = sigma^2, t ~ U (before)", BEFORE),
+    ("+ EMA of weights (0.999)", {**BEFORE, "ema": 0.999}),
+    ("+ EDM preconditioning", {"ema": 0.999, "base": "edm"}),
+    (
+        "+ EDM lambda and log-normal noise levels",
+        {"ema": 0.999, "base": "edm", "weighting": "edm"},
+    ),
+]
+FM_ROWS = [
+    ("independent coupling (before)", {"ema": None}),
+    ("+ EMA of weights (0.999)", {"ema": 0.999}),
+    ("+ minibatch OT coupling (blocks of 128)", {"ema": 0.999, "coupling": "ot"}),
+]
+#: the GAN (issue 17 item 4): gan.fit keywords; rows after the first add one remedy each
+GAN_ROWS = [
+    ("plain (lr 1e-3, no penalty)", {}),
+    ("R1 (0.1) + TTUR (D 2e-3, G 5e-4)", {"grad_penalty": 0.1, "lr": 2e-3, "lr_g": 5e-4}),
+    ("minibatch std", {"minibatch_std": True}),
+    ("minibatch std + R1 (0.1)", {"minibatch_std": True, "grad_penalty": 0.1}),
+    (
+        "minibatch std + R1 (0.1) + EMA of G (0.999)",
+        {"minibatch_std": True, "grad_penalty": 0.1, "ema": 0.999},
+    ),
+    (
+        "minibatch std + R1 (0.1) + TTUR (D 2e-3, G 5e-4)",
+        {"minibatch_std": True, "grad_penalty": 0.1, "lr": 2e-3, "lr_g": 5e-4},
+    ),
+]
+
+
+def _ms(values, spec: str = ".2f") -> str:
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):{spec}} +- {sd:{spec}}"
+
+
+def _cpu(fn):
+    t0 = time.process_time()
+    out = fn()
+    return out, time.process_time() - t0
+
+
+def _weight(x, t):
+    """The lightest component's share of x, for mixtures with unequal weights (else None:
+    on equal-weight mixtures, and on curve mixtures such as two_moons, which are
+    GaussianMixtures of many small components, one component's share means nothing)."""
+    if not isinstance(t, targets.GaussianMixture) or isinstance(t, toys.CurveMixture):
+        return None
+    w = t.weights
+    if bool((w == w[0]).all()):
+        return None
+    return float(score_metrics.mode_weights(x, t)[int(w.argmin())])
+
+
+def _table(columns, names, seeds, rows, fit, measure) -> str:
+    """One markdown row per (target, row): ``measure(model, target, seed) -> {column: value}``
+    averaged over seeds, then the training CPU seconds. ``fit(data, seed=, **kw)``."""
+    lines = ["| target | training | " + " | ".join(columns) + " | train CPU s |"]
+    lines.append("|" + "---|" * (len(columns) + 3))
+    for name in names:
+        t = targets.get(name)
+        data = t.sample(5000, seed=1)
+        for label, kw in rows:
+            values, secs = {c: [] for c in columns}, []
+            for s in seeds:
+                model, dt = _cpu(functools.partial(fit, data, progress=False, seed=s, **kw))
+                secs.append(dt)
+                for c, v in measure(model, t, s).items():
+                    if v is not None:
+                        values[c].append(v)
+            cells = [
+                _ms(v, ".3f" if "weight" in c else ".2f") if v else "" for c, v in values.items()
+            ]
+            lines.append("| " + " | ".join([name, label, *cells, _ms(secs)]) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+def score_table(names, seeds, rows=SCORE_ROWS) -> str:
+    vp = sde.VP()
+
+    def measure(model, t, s):
+        out = {}
+        for m, k in SAMPLERS:
+            x = sde.sample(model, vp, N, method=m, n_steps=k, seed=s).final()
+            out[LABELS[m]] = metrics.quality(x, t, seed=s, repeats=3)
+        out["small-mode weight (ODE)"] = _weight(x, t)  # x: the PF-ODE's, the last sampler
+        return out
+
+    columns = [*LABELS.values(), "small-mode weight (ODE)"]
+    fit = functools.partial(score.fit, an_sde=vp)
+    return _table(columns, names, seeds, rows, fit, measure)
+
+
+def fm_table(names, seeds, rows=FM_ROWS) -> str:
+    def measure(model, t, s):
+        traj = model.trajectory(N, 50, seed=s)
+        x5 = model.sample(N, n_steps=5, method="euler", seed=s)
+        return {
+            "RK4 50 steps": metrics.quality(traj.final(), t, seed=s, repeats=3),
+            "Euler 5 steps": metrics.quality(x5, t, seed=s, repeats=3),
+            "straightness": flow_matching.straightness(traj),
+            "small-mode weight": _weight(traj.final(), t),
+        }
+
+    columns = ["RK4 50 steps", "Euler 5 steps", "straightness", "small-mode weight"]
+    return _table(columns, names, seeds, rows, flow_matching.fit, measure)
+
+
+def gan_table(names, seeds, rows=GAN_ROWS) -> str:
+    def measure(model, t, s):
+        x = model.sample(N, seed=s)
+        return {
+            "quality": metrics.quality(x, t, seed=s, repeats=3),
+            "small-mode weight": _weight(x, t),
+        }
+
+    fit = functools.partial(gan.fit, snapshot_every=0)
+    return _table(["quality", "small-mode weight"], names, seeds, rows, fit, measure)
+
+
+def threads_table(n_steps: int = 1000) -> str:
+    """Wall seconds of score.fit (VP, two_moons) with the caller at 1 and at 2 torch threads.
+
+    score.fit runs under config.torch_threads (GENMOD_THREADS, default 1) either way, so
+    the caller's setting no longer matters; the last column times the raw loop at the
+    caller's count (what fitting did before).
+    """
+    data, vp = targets.get("two_moons").sample(5000, seed=1), sde.VP()
+    lines = [
+        "| caller's torch threads | score.fit wall s | raw loop at caller's count, wall s |",
+        "|---|---|---|",
+    ]
+    before = torch.get_num_threads()
+    for n in (1, 2):
+        torch.set_num_threads(n)
+        t0 = time.perf_counter()
+        score.fit(data, an_sde=vp, n_steps=n_steps, progress=False, seed=0)
+        fit_s = time.perf_counter() - t0
+        model = score.ScoreModel(vp, depth=4)  # what score.fit builds by default
+        loss = lambda b, g, m=model: score.dsm_loss(m, b, g)  # noqa: E731
+        raw = training.fit.__wrapped__  # the loop without fitting_threads
+        with config.torch_threads(n):
+            t0 = time.perf_counter()
+            raw(
+                model,
+                loss,
+                data,
+                n_steps=n_steps,
+                batch_size=512,
+                lr=3e-3,
+                ema=0.999,
+                progress=False,
+            )
+            raw_s = time.perf_counter() - t0
+        lines.append(f"| {n} | {fit_s:.1f} | {raw_s:.1f} |")
+        print(lines[-1], flush=True)
+    torch.set_num_threads(before)
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--part", choices=("score", "fm", "gan", "threads", "all"), default="all")
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--targets", default="separated_mixture,two_moons")
+    ap.add_argument("--rows", default=None, help="comma-separated row numbers (default: all)")
+    ap.add_argument("--append", action="store_true", help="append to benchmarks/results.md")
+    args = ap.parse_args(argv)
+    names, seeds = args.targets.split(","), list(range(args.seeds))
+    pick = (lambda rows: [rows[int(i)] for i in args.rows.split(",")]) if args.rows else list
+    sections = []
+    if args.part in ("score", "all"):
+        sections.append(
+            "### Score model (VP SDE), one change at a time\n\n"
+            + score_table(names, seeds, pick(SCORE_ROWS))
+        )
+    if args.part in ("fm", "all"):
+        sections.append("### Flow matching\n\n" + fm_table(names, seeds, pick(FM_ROWS)))
+    if args.part in ("gan", "all"):
+        sections.append("### GAN\n\n" + gan_table(names, seeds, pick(GAN_ROWS)))
+    if args.part in ("threads", "all"):
+        sections.append("### Thread count of model fitting (1,000 steps)\n\n" + threads_table())
+    text = (
+        f"## Learned samplers: training ablation ({len(seeds)} seeds, mean +- sd)\n\n"
+        + "\n\n".join(sections)
+        + "\n"
+    )
+    print(text)
+    if args.append:
+        with open(HERE / "results.md", "a") as f:
+            f.write("\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

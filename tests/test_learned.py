@@ -1,0 +1,163 @@
+"""The training improvements of issue 17: preconditioning, EMA, OT coupling, thread count.
+
+Closed-form checks first (fast), then regression tests of the improved defaults with fixed
+seeds and stated margins (measured values in comments, torch 2.13 CPU, one thread).
+"""
+
+import math
+
+import pytest
+import torch
+
+from genmod import config, sde, training
+from genmod import flow_matching as fm
+from genmod import score as score_mod
+from genmod.trajectory import Trajectory
+
+
+def test_preconditioned_model_with_a_silent_net_is_the_gaussian_score():
+    # EDM's c_skip term alone: the exact score of N(mean, std^2 I) data at every t
+    mean, std, vp = torch.tensor([1.0, -2.0]), 3.0, sde.VP()
+    model = score_mod.ScoreModel(vp, hidden=8, depth=1, precondition=(mean, std))
+    for p in model.net.net[-1].parameters():
+        torch.nn.init.zeros_(p)
+    x = torch.randn(50, 2, generator=torch.Generator().manual_seed(0)) * 4
+    for t in (sde.EPS, 0.1, 0.5, 1.0):
+        alpha, sigma = (float(v) for v in vp.marginal(t))
+        exact = -(x - alpha * mean) / (alpha**2 * std**2 + sigma**2)
+        assert torch.allclose(model(x, t), exact, rtol=1e-4, atol=1e-5), t
+
+
+def test_log_sigma_time_input_spans_0_to_1_and_edm_weighting_needs_preconditioning():
+    vp = sde.VP()
+    model = score_mod.ScoreModel(vp, hidden=8, depth=1, precondition=(torch.zeros(2), 1.0))
+    assert model.time_input == "log_sigma"
+    c = model._time(torch.tensor([sde.EPS, 0.5, 1.0]))
+    assert float(c[0]) == pytest.approx(0.0, abs=1e-5) and float(c[2]) == pytest.approx(1.0)
+    assert 0 < float(c[1]) < 1
+    plain = score_mod.ScoreModel(vp, hidden=8, depth=1)
+    with pytest.raises(ValueError, match="preconditioned"):
+        score_mod.dsm_loss(plain, torch.zeros(4, 2), torch.Generator(), weighting="edm")
+    with pytest.raises(ValueError, match="time_input"):
+        score_mod.ScoreModel(vp, time_input="sigma")
+    with pytest.raises(ValueError, match="not both"):  # two Gaussian skips would add up
+        score_mod.ScoreModel(vp, precondition=(torch.zeros(2), 1.0), base=lambda x, t: x)
+    with pytest.raises(ValueError, match="'edm'"):
+        score_mod.fit(torch.zeros(8, 2), an_sde=vp, base="karras", n_steps=1, progress=False)
+
+
+def test_torch_threads_restores_the_callers_count_and_fit_uses_it(monkeypatch):
+    before = torch.get_num_threads()
+    with config.torch_threads(2) as n:
+        assert n == 2 and torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before
+    # fitting runs with GENMOD_THREADS threads whatever the caller set, then restores it
+    seen = []
+    monkeypatch.setenv(config.THREADS_ENV, "1")
+    torch.set_num_threads(2)
+    try:
+        lin = torch.nn.Linear(2, 2)
+
+        def loss(batch, g):
+            seen.append(torch.get_num_threads())
+            return lin(batch).pow(2).mean()
+
+        training.fit(lin, loss, torch.randn(20, 2), n_steps=3, progress=False)
+        assert seen == [1, 1, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_ema_replaces_the_weights_by_their_running_average():
+    # one Adam step from w0 = 0 moves w by -lr * sign(grad) = +0.1; the EMA's first decay is
+    # min(ema, 1 / 10) = 0.1, so the weights end at 0.1 * w0 + 0.9 * w1 = 0.09
+    model = torch.nn.Module()
+    model.w = torch.nn.Parameter(torch.zeros(1))
+    ends = {}
+    for ema in (None, 0.999):
+        torch.nn.init.zeros_(model.w)
+        training.fit(model, lambda batch, g: (model.w - 1).pow(2).sum(), torch.zeros(4, 2),
+                     n_steps=1, lr=0.1, ema=ema, clip=None, progress=False)  # fmt: skip
+        ends[ema] = float(model.w.detach())
+    assert ends[None] == pytest.approx(0.1, rel=1e-4)
+    assert ends[0.999] == pytest.approx(0.09, rel=1e-4)
+
+
+def test_ot_pairing_is_a_permutation_with_lower_cost():
+    g = torch.Generator().manual_seed(0)
+    x0, x1 = torch.randn(300, 2, generator=g), 3 * torch.randn(300, 2, generator=g) + 2
+    paired = fm.ot_pairing(x0, x1, block=100)
+    assert torch.equal(paired.sort(0).values, x0.sort(0).values)  # the same points
+    cost = lambda a: float((a - x1).pow(2).sum(1).mean())  # noqa: E731
+    # population W2^2 = |mean shift|^2 + 2 (3 - 1)^2 = 16; random pairs: about 28
+    assert cost(paired) < 0.7 * cost(x0)
+    with pytest.raises(ValueError, match="coupling"):
+        fm.cfm_loss(fm.FlowMatching(hidden=8, depth=1), coupling="sinkhorn")
+
+
+def test_straightness_is_zero_for_lines_and_positive_for_a_bend():
+    times = torch.linspace(0, 1, 5)
+    a, b = torch.randn(7, 2), torch.randn(7, 2)
+    line = torch.stack([(1 - s) * a + s * b for s in times])
+    assert fm.straightness(Trajectory(line, times, "map")) < 1e-10
+    bend = line.clone()
+    bend[2] += 1.0
+    assert fm.straightness(Trajectory(bend, times, "map")) > 1.0
+    assert math.isfinite(fm.straightness(Trajectory(bend, times, "map")))
+
+
+@pytest.mark.slow
+def test_preconditioned_vp_model_keeps_the_weights_of_separated_modes():
+    # the issue-17 options (EDM preconditioning + EMA) on the Song & Ermon mixture (weights
+    # 0.2 / 0.8; the 5,000 training points have 0.207). Measured with seed 0: PF-ODE weight
+    # 0.2105, quality 0.67 (repeats=3). Margins: 0.05 on the weight (issue 17's goal),
+    # quality < 1.5 (over 2x; across training seeds the PF-ODE ratio spreads widely, see
+    # benchmarks/results.md, so this pins one seed, not the mean).
+    from genmod import metrics, score_metrics, targets
+
+    t, vp = targets.get("separated_mixture"), sde.VP()
+    model = score_mod.fit(
+        t.sample(5000, seed=1), an_sde=vp, base="edm", ema=0.999, progress=False, seed=0
+    )
+    x = sde.sample(model, vp, 2000, method="ode", n_steps=100, seed=0).final()
+    w = float(score_metrics.mode_weights(x, t)[0])
+    assert abs(w - 0.2) < 0.05, w
+    assert metrics.quality(x, t, seed=0, repeats=3) < 1.5
+
+
+def test_minibatch_std_discriminator_sees_the_batch_spread_and_a_fixed_one_for_the_field():
+    from genmod import gan
+
+    d = gan.MinibatchStd(hidden=8, depth=1)
+    x = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    # the same points judged in a wider batch get another verdict: the batch is an input
+    assert not torch.allclose(d(x)[:8], d(torch.cat([x[:8], 10 * x[8:]]))[:8])
+    # with a fixed spread each point is judged alone: a sub-batch gets the same logits
+    assert torch.allclose(d(x, 1.0)[:8], d(x[:8], 1.0))
+    model = gan.GAN(minibatch_std=True)
+    assert model.logits(x).shape == (64,)
+    with pytest.raises(ValueError, match="ema"):
+        gan.fit(x, n_steps=2, ema=1.0, progress=False)
+
+
+@pytest.mark.slow
+def test_gan_remedy_keeps_the_weights_of_separated_modes():
+    # issue 17 item 4: a plain GAN loses the small mode of separated_mixture (weight 0.000,
+    # seed 0, benchmarks/learned.py --part gan); with D seeing the batch's spread and the R1
+    # penalty the small-mode weight was 0.213 and quality 2.84 (seed 0, repeats=3).
+    # Margins: 0.05 on the weight (the issue's goal), quality < 6 (about 2x the measured).
+    from genmod import gan, metrics, score_metrics, targets
+
+    t = targets.get("separated_mixture")
+    model = gan.fit(
+        t.sample(5000, seed=1),
+        minibatch_std=True,
+        grad_penalty=0.1,
+        snapshot_every=0,
+        progress=False,
+        seed=0,
+    )
+    x = model.sample(2000, seed=0)
+    w = float(score_metrics.mode_weights(x, t)[0])
+    assert abs(w - 0.2) < 0.05, w
+    assert metrics.quality(x, t, seed=0, repeats=3) < 6
