@@ -5,6 +5,15 @@ import torch
 
 torch.set_num_threads(1)
 
+#: the longest test (a strict nbval pass over every notebook in a subprocess, ~8 minutes):
+#: collected first, so pytest-xdist's loadfile scheduler hands it to a worker at once and the
+#: other worker runs everything else beside it, instead of one core idling at the end
+FIRST = "tests/test_cross_machine.py"
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not item.nodeid.startswith(FIRST))  # stable: the rest keep order
+
 
 @pytest.fixture
 def floor():

@@ -12,8 +12,8 @@ import torch
 #: One thread makes every result bit-identical run to run (and lets the test
 #: suite run two notebooks at once on two cores).
 DEFAULT_THREADS = 1
-#: Environment variable that overrides the default thread count. The test suite re-runs
-#: the notebooks with it set to 2 to mimic another machine (tests/cross_machine.py).
+#: Environment variable that overrides the default thread count (an opt-in; the notebooks'
+#: outputs under GENMOD_THREADS=2 are checked by hand with tests/cross_machine.py).
 THREADS_ENV = "GENMOD_THREADS"
 
 
