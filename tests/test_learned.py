@@ -46,6 +46,25 @@ def test_log_sigma_time_input_spans_0_to_1_and_edm_weighting_needs_preconditioni
         score_mod.fit(torch.zeros(8, 2), an_sde=vp, base="karras", n_steps=1, progress=False)
 
 
+def test_t_band_draws_its_share_of_times_in_the_band_and_leaves_the_default_alone():
+    vp, n = sde.VP(), 20000
+    plain = score_mod._draw_t(vp, n, torch.Generator().manual_seed(0), 1.0)
+    # t_band=None draws exactly the uniform times score.fit always drew (same stream)
+    u = torch.rand(n, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(plain, sde.EPS + (vp.T - sde.EPS) * u)
+    band = score_mod._draw_t(vp, n, torch.Generator().manual_seed(0), 1.0, (0.4, 0.8, 0.5))
+    inside = ((band >= 0.4) & (band <= 0.8)).float().mean()
+    # P(t in [0.4, 0.8]) = 0.5 + 0.5 * 0.4 / (1 - EPS) = 0.7002; binomial sd 0.0032, margin 6 sd
+    assert float(inside) == pytest.approx(0.5 + 0.5 * 0.4 / (1 - sde.EPS), abs=0.02)
+    assert float(band.min()) >= sde.EPS and float(band.max()) <= vp.T
+    x = torch.zeros(8, 2)
+    for bad in ((0.8, 0.4, 0.5), (0.4, 0.8, 1.0), (0.0, 0.5, 0.5), (0.4, 0.8), "band"):
+        with pytest.raises(ValueError, match="t_band"):
+            score_mod.fit(x, an_sde=vp, t_band=bad, n_steps=1, progress=False)
+    with pytest.raises(ValueError, match="method 'sde'"):
+        score_mod.fit(x, method="dsm", t_band=(0.4, 0.8, 0.5), n_steps=1, progress=False)
+
+
 def test_torch_threads_restores_the_callers_count_and_fit_uses_it(monkeypatch):
     before = torch.get_num_threads()
     with config.torch_threads(2) as n:
