@@ -56,6 +56,7 @@ SCORE_ROWS = [
         "+ t_band (0.4, 0.8, 0.75): 3/4 of each batch's t in [0.4, 0.8]",
         {**BEFORE, "n_steps": 2000, "t_band": (0.4, 0.8, 0.75)},
     ),
+    ("width 256 x 3 layers, 1,400 steps", {**BEFORE, "n_steps": 1400, "hidden": 256, "depth": 3}),
 ]
 FM_ROWS = [
     ("independent coupling (before)", {"ema": None}),

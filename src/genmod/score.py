@@ -374,9 +374,7 @@ def fit(
     sigmas=None,
     an_sde: SDE | None = None,
     weighting: str = "sigma2",
-    t_power: float = 1.0,
     t_band: tuple[float, float, float] | None = None,
-    time_input: str | None = None,
     n_steps: int = 3000,
     batch_size: int = 512,
     lr: float | None = None,
@@ -394,7 +392,7 @@ def fit(
     ----------
     method: ``"dsm"`` (one noise level ``sigma``), ``"ladder"`` (the levels ``sigmas``,
         default geometric, 10 levels from the largest pairwise distance of the data down to
-        0.05), ``"sde"`` (every time of ``an_sde``; ``weighting``, ``t_power``: see
+        0.05), ``"sde"`` (every time of ``an_sde``; ``weighting``: see
         :func:`dsm_loss`), ``"ssm"`` (sliced score matching on the clean data) or
         ``"esm"`` (explicit score matching, :func:`esm_loss`).
         None: ``"sde"`` when ``an_sde`` is given, else ``"dsm"``.
@@ -408,9 +406,10 @@ def fit(
     ema: decay of an EMA of the weights (see :func:`genmod.training.fit`); None or 0: off.
     t_band: ``method="sde"`` only: None (t uniform), or ``(lo, hi, share)``: that share of
         every batch has t uniform on [lo, hi] (see :func:`dsm_loss`), e.g. ``(0.4, 0.8,
-        0.5)`` for the VP SDE, where separated modes split and particles choose their mode.
-    time_input: what the net's time embedding sees, ``"t"`` or ``"log_sigma"`` (see
-        :class:`ScoreModel`); None: ``"log_sigma"`` with ``base="edm"``, else ``"t"``.
+        0.75)`` for the VP SDE, where separated modes split and particles choose their mode.
+        Off by default: in benchmarks/learned.py (5 seeds, 2,000 steps) it left
+        separated_mixture within one sd of uniform t (PF-ODE 4.7 -> 3.0, PC 2.3 -> 3.0, EM
+        3.3 -> 3.3 noise floors) and made two_moons and eight_gaussians 2-3x worse.
     seed: initialization, minibatches and noise (local generators).
 
     Returns
@@ -433,13 +432,13 @@ def fit(
     stats = (x.mean(0), float(x.std(0).pow(2).mean().sqrt())) if edm else None
     model = ScoreModel(
         schedule, hidden, depth, seed=seed, dim=x.shape[1], base=None if edm else base,
-        precondition=stats, time_input=time_input,
+        precondition=stats,
     )  # fmt: skip
     if method in ("ssm", "esm"):
         fn = ssm_loss if method == "ssm" else esm_loss
         loss = lambda batch, g: fn(model, batch, g)  # noqa: E731
     else:
-        loss = lambda batch, g: dsm_loss(model, batch, g, weighting, t_power, t_band)  # noqa: E731
+        loss = lambda batch, g: dsm_loss(model, batch, g, weighting, t_band=t_band)  # noqa: E731
     desc = f"score matching ({an_sde.name if method == 'sde' else method})"
     model.history = training.fit(
         model,
