@@ -36,6 +36,9 @@ ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 FILTER = [f.strip() for f in os.environ.get("GENMOD_BROWSER_NOTEBOOKS", "").split(",") if f.strip()]
 NOTEBOOKS = [p for p in ALL_NOTEBOOKS if not FILTER or p.name.startswith(tuple(FILTER))]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
+# GENMOD_BROWSER_SLOWDOWN=4 runs the pages on a CPU 4x slower (Chromium's throttling), as on a
+# slow or busy reader's machine; README, "Figure start-up in the browser"
+CPU_SLOWDOWN = float(os.environ.get("GENMOD_BROWSER_SLOWDOWN", "1"))
 NOTEBOOK_TIMEOUT_S = 300  # one notebook: open, kernel, run all, render (about 30-60 s unloaded)
 KERNEL_RSS_LIMIT_MB = 1024  # Binder kills a session past 2 GB; the kernel gets half
 
@@ -86,8 +89,13 @@ ATTEMPTS = 2
 def _attempt(notebook: Path, rel: str, lab, browser, attempt: int) -> dict:
     """One fresh page: run the notebook, drive its widgets; the attempt's summary."""
     page = browser.new_page()
+    if CPU_SLOWDOWN > 1:  # Chromium's own CPU throttling: a slower machine for this page
+        page.context.new_cdp_session(page).send(
+            "Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN}
+        )
     memory = bs.KernelMemory(lab.proc.pid).start()
     summary = {"notebook": rel, "attempt": attempt, "load_average": os.getloadavg()[0]}
+    summary["cpu_slowdown"] = CPU_SLOWDOWN
     try:
         result = bs.run_notebook(page, lab, rel, timeout_s=NOTEBOOK_TIMEOUT_S)
         interactions = bw.check_widgets(page, result.report["widgets"])

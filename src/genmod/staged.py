@@ -31,6 +31,10 @@ import plotly.graph_objects as go
 # plotly's widget bundle: the file BaseFigureWidget ships as its _esm
 _BUNDLE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
 
+# the traits through which Python sends a FigureWidget's updates (plotly's browser model
+# applies each on its change event; the wrapper records those that arrive before plotly does)
+PY2JS_TRAITS = sorted(n for n in go.FigureWidget.class_trait_names() if n.startswith("_py2js_"))
+
 # starts the page's one import of the bundle (cached on globalThis, keyed by its hash)
 _START_IMPORT = """\
 const KEY = "__genmod_plotly_widget__";
@@ -52,8 +56,50 @@ _WRAPPER = (
 """
     + _START_IMPORT
     + """\
-// plotly exports a factory: anywidget calls it once per model, so figures share no state
-export default (await cache[ID]).default;
+// anywidget gives a model 2 s to load this module and run initialize(), then drops all its
+// messages for good; plotly's bundle can take longer than that to import on a busy machine.
+// So nothing here waits for it: initialize() records the updates Python sends meanwhile and
+// hands them to plotly's own initialize() once the bundle is in; render() waits for it.
+const UPDATES = PY2JS_TRAITS;
+export default () => {
+  let plotly = null;  // plotly's widget for this model (its factory is called once per model)
+  let loaded = null;
+  return {
+    initialize({model}) {
+      const pending = [];
+      const recorders = UPDATES.map((name) => {
+        const record = () => pending.push([name, model.get(name)]);
+        model.on("change:" + name, record);
+        return [name, record];
+      });
+      loaded = cache[ID].then((mod) => {
+        // one synchronous block: no update can arrive between the replay and plotly's own
+        for (const [name, record] of recorders) model.off("change:" + name, record);
+        const listeners = {};
+        let replaying = null;
+        const proxy = {
+          ...model,
+          get: (name) => (replaying && name in replaying ? replaying[name] : model.get(name)),
+          on: (event, callback) => {
+            (listeners[event] = listeners[event] || []).push(callback);
+            model.on(event, callback);
+          },
+        };
+        plotly = mod.default();
+        plotly.initialize({model: proxy});
+        for (const [name, value] of pending) {
+          replaying = {[name]: value};  // plotly reads each update as it was when it arrived
+          for (const callback of listeners["change:" + name] || []) callback();
+        }
+        replaying = null;
+      });
+    },
+    async render(context) {
+      await loaded;
+      return plotly.render(context);
+    },
+  };
+};
 """
 )
 
@@ -79,6 +125,8 @@ def shared_esm(bundle: Path = _BUNDLE) -> str:
 
 def _fill(template: str, bundle: Path) -> str:
     key, literal = _bundle_literal(Path(bundle))
+    # the bundle's source goes in last, so nothing inside it is ever replaced
+    template = template.replace("PY2JS_TRAITS", json.dumps(PY2JS_TRAITS))
     return template.replace("BUNDLE_ID", key).replace("BUNDLE_SOURCE", literal)
 
 
