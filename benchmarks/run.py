@@ -464,6 +464,17 @@ def update_beyond_2d(mode: Mode, out: Path, part: str, start: float, argv) -> in
     return 0
 
 
+def replace_sampler_table(text: str, table: str) -> str:
+    """``text`` with its samplers table (the one whose header ``table`` starts with) replaced
+    by ``table``; appended when there is none."""
+    head = table.split(" | train s |")[0]  # "| target | sampler | kind"
+    if head not in text:
+        return text + table + "\n"
+    i = text.index(head)
+    j = text.find("\n\n", i)
+    return text[:i] + table + (text[j:] if j >= 0 else "\n")
+
+
 def update_rows(kind: str, mode: Mode, out: Path, start: float) -> int:
     """Replace the rows of one way (``"chains"`` or ``"maps"``) of the mode's targets in
     results.json and results.md's samplers table; everything else stays as it is."""
@@ -487,14 +498,7 @@ def update_rows(kind: str, mode: Mode, out: Path, start: float) -> int:
     path.write_text(json.dumps(merged, indent=1))
     table = sampler_table(merged, mode.n)
     text = out.read_text() if out.exists() else "## Samplers\n\n"
-    head = "| target | sampler | way |"
-    if head in text:
-        i = text.index(head)
-        j = text.find("\n\n", i)
-        text = text[:i] + table + (text[j:] if j >= 0 else "\n")
-    else:
-        text += table + "\n"
-    out.write_text(text)
+    out.write_text(replace_sampler_table(text, table))
     print(table)
     print(f"{way} rows updated in {time.perf_counter() - start:.0f} s")
     return 0

@@ -230,11 +230,8 @@ def open_browser(playwright, user_data_dir: Path):
 def prioritize_browser(niceness: int = -10) -> int:
     """Raise the priority of the Chromium processes this test started; how many were changed.
 
-    anywidget (plotly's FigureWidget) gives each widget model 2 s to load and initialize its
-    ES module; past that the model silently drops every later message and the figure keeps
-    its first frame. genmod.staged makes a page import plotly's 4.9 MB module once, but that
-    first import still has to fit. On a reader's machine the browser has the CPU to itself;
-    here it shares 2 cores with the kernels and the nbval worker. Renderers forked later
+    On a reader's machine the browser has the CPU to itself; here it shares 2 cores with the
+    kernels and the nbval worker, and the animation checks time frames. Renderers forked later
     inherit the priority from the zygote. Needs root (CI and this machine); otherwise nothing
     changes.
     """
@@ -273,9 +270,9 @@ JS_SESSION_STATE = """() => {
 }"""
 
 # "Run All", as a reader starting the notes does: every cell is queued at once, so the
-# FigureWidgets of a notebook start in the browser while later cells still run. (genmod's
-# StagedFigure shares one plotly module per page; before it, figures started together could
-# miss anywidget's 2 s start-up limit and freeze, which this is the test for.)
+# FigureWidgets of a notebook start in the browser while later cells still run. (Before
+# genmod.staged, figures started together could miss anywidget's 2 s start-up limit and
+# freeze, which this is the test for.)
 JS_RUN_ALL = """() => {
   window.__genmodRun = {done: false, ok: null, error: null};
   jupyterapp.commands.execute('notebook:run-all-cells').then(

@@ -191,7 +191,7 @@ def test_digits_numbers_are_finite(smoke):
         assert 0 <= m[key] <= 1, (key, m[key])
 
 
-def test_smoke_refuses_to_write_over_the_committed_results():
+def _run_module():
     spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
     run = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = run  # dataclasses look their module up there
@@ -199,6 +199,25 @@ def test_smoke_refuses_to_write_over_the_committed_results():
         spec.loader.exec_module(run)
     finally:
         sys.modules.pop(spec.name, None)
+    return run
+
+
+def test_partial_run_replaces_the_samplers_table_in_place():
+    # `run.py --only maps` once appended a second table at the end of results.md
+    run = _run_module()
+    text = (BENCH / "results.md").read_text()
+    rows = json.loads((BENCH / "results.json").read_text())
+    table = run.sampler_table(rows[:3])
+    new = run.replace_sampler_table(text, table)
+    head = "| target | sampler | kind |"
+    assert new.count(head) == text.count(head) == 1
+    assert table in new and new.index(table) == text.index("| target | sampler | kind |")
+    assert new.endswith(text[text.index("\n\n", text.index("| target | sampler | kind |")) :])
+    assert run.replace_sampler_table("## Samplers\n\n", table) == "## Samplers\n\n" + table + "\n"
+
+
+def test_smoke_refuses_to_write_over_the_committed_results():
+    run = _run_module()
     with pytest.raises(SystemExit, match="must not write"):
         run.output_path(run.MODES["smoke"], str(BENCH / "results.md"))
     default = run.output_path(run.MODES["smoke"], None)

@@ -13,8 +13,11 @@ Two problems of plotly's FigureWidget in JupyterLab, both met in the browser tes
    runs all of plotly.js once per figure: two figures started together (the two panels of a
    race, or "Run All") take turns on the page's one thread and one of them misses 2 s.
    ``StagedFigure`` ships a small wrapper module instead (:data:`SHARED_ESM`) that imports
-   the bundle once per page and hands the same module to every later figure. A figure after
-   the page's first starts in milliseconds; figures that start together wait on one import.
+   the bundle once per page and hands the same module to every later figure. Nor does the
+   wrapper wait for that import to start: its ``initialize()`` returns at once and records
+   the updates Python sends until plotly's own model takes over (they are then replayed to
+   it in order), and its ``render()`` draws when the bundle is in. So no figure, the page's
+   first included, depends on how fast the browser imports plotly.
 """
 
 from __future__ import annotations
@@ -182,11 +185,11 @@ _preloader = None  # kept alive: the browser's import goes on either way
 def preload() -> None:
     """Make a connected browser start importing plotly's widget module now.
 
-    A page's first figure must import the 4.9 MB bundle within anywidget's 2 s start-up
-    limit (about 1.3 s in headless Chromium; more on a busy machine). ``genmod.setup()``
-    calls this at the top of every notebook, so the import runs while the first cells
-    compute and the first figure usually finds it done. It opens an invisible widget's comm
-    (no output, nothing in the notebook file); without a browser nothing happens.
+    Importing the 4.9 MB bundle takes about 1.3 s in headless Chromium (more on a busy
+    machine), and a figure draws once it is in. ``genmod.setup()`` calls this at the top of
+    every notebook, so the import runs while the first cells compute and the first figure
+    usually finds it done. It opens an invisible widget's comm (no output, nothing in the
+    notebook file); without a browser nothing happens.
     """
     global _preloader
     if SHARED_ESM is None or _preloader is not None:
