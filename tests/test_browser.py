@@ -75,13 +75,14 @@ def browser(lab):
 CONSOLE_ALLOW: list[tuple[re.Pattern, str]] = []
 
 # Two attempts per notebook, the retry recorded in its report, for a machine that fails a
-# page now and then under load (a kernel that misses its start, a slow run); every attempt's
-# report is kept: tests/artifacts/browser/<notebook>.json lists them all. No retry for a figure
-# that missed anywidget's start-up limit: genmod.staged's module no longer waits for plotly's
-# bundle, so that is a bug, not the load. (Before, a page's first figure still had to import
-# the bundle within anywidget's 2 s, and two full CI runs each lost one notebook that way.)
+# page now and then under load; every attempt's report is kept:
+# tests/artifacts/browser/<notebook>.json lists them all, the first one's problems included.
+# genmod.staged's module no longer waits for plotly's bundle, so a figure no longer needs the
+# browser to import plotly within anywidget's 2 s (two full CI runs before that each lost one
+# notebook's first figure); tests/test_staged.py checks that without the load. What a retry
+# still covers: any widget (the preloader included) whose few-kB module JupyterLab's own long
+# tasks delay past those 2 s on a busy machine (README, "Known issues").
 ATTEMPTS = 2
-START_UP_ERROR = "[anywidget] Failed to initialize model"
 
 
 def _attempt(notebook: Path, rel: str, lab, browser, attempt: int) -> dict:
@@ -151,7 +152,7 @@ def test_notebook_in_jupyterlab(notebook: Path, lab, browser):
         report = {"notebook": rel, "passed": passed, "attempts": attempts}
         report_path.write_text(json.dumps(report, indent=1))
         print(json.dumps(attempts[-1]))
-        if passed or any(START_UP_ERROR in pr for pr in attempts[-1]["problems"]):
+        if passed:
             break
         print(f"{rel}: attempt {attempt} of {ATTEMPTS} failed: {attempts[-1]['problems']}")
     history = "\n".join(

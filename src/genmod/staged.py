@@ -30,6 +30,7 @@ from pathlib import Path
 
 import plotly
 import plotly.graph_objects as go
+import traitlets
 
 # plotly's widget bundle: the file BaseFigureWidget ships as its _esm
 _BUNDLE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
@@ -38,17 +39,22 @@ _BUNDLE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
 # applies each on its change event; the wrapper records those that arrive before plotly does)
 PY2JS_TRAITS = sorted(n for n in go.FigureWidget.class_trait_names() if n.startswith("_py2js_"))
 
-# starts the page's one import of the bundle (cached on globalThis, keyed by its hash)
+# starts the page's one import of the bundle (cached on globalThis, keyed by its hash); the
+# bundle's source is the model's _plotly_source trait, not part of the module: the module
+# anywidget loads within its 2 s stays a few kB, and the 4.9 MB come with the model's state
 _START_IMPORT = """\
 const KEY = "__genmod_plotly_widget__";
 const ID = "BUNDLE_ID";
-const SOURCE = BUNDLE_SOURCE;
 const cache = (globalThis[KEY] = globalThis[KEY] || {});
-if (!cache[ID]) {
-  const url = URL.createObjectURL(new Blob([SOURCE], {type: "text/javascript"}));
-  cache[ID] = import(/* webpackIgnore: true */ url);
-  cache[ID].finally(() => URL.revokeObjectURL(url));
-}
+const startImport = (model) => {
+  if (!cache[ID]) {
+    const source = model.get("_plotly_source");
+    const url = URL.createObjectURL(new Blob([source], {type: "text/javascript"}));
+    cache[ID] = import(/* webpackIgnore: true */ url);
+    cache[ID].finally(() => URL.revokeObjectURL(url));
+  }
+  return cache[ID];
+};
 """
 
 _WRAPPER = (
@@ -75,7 +81,7 @@ export default () => {
         model.on("change:" + name, record);
         return [name, record];
       });
-      loaded = cache[ID].then((mod) => {
+      loaded = startImport(model).then((mod) => {
         // one synchronous block: no update can arrive between the replay and plotly's own
         for (const [name, record] of recorders) model.off("change:" + name, record);
         const listeners = {};
@@ -112,12 +118,12 @@ _PRELOAD = (
 // (this widget's own 2 s start-up limit then never matters); figures wait on the same import.
 """
     + _START_IMPORT
-    + "export default {initialize() {}};\n"
+    + "export default {initialize({model}) { startImport(model); }};\n"
 )
 
 
 def shared_esm(bundle: Path = _BUNDLE) -> str:
-    """The wrapper module around ``bundle`` (its source embedded as one string literal).
+    """The wrapper module for ``bundle`` (a figure's ``_plotly_source`` carries its source).
 
     The cache key is a hash of the bundle, so two plotly versions in one page never mix.
     Raises FileNotFoundError when plotly has no bundle there (``StagedFigure`` then keeps
@@ -127,18 +133,20 @@ def shared_esm(bundle: Path = _BUNDLE) -> str:
 
 
 def _fill(template: str, bundle: Path) -> str:
-    key, literal = _bundle_literal(Path(bundle))
-    # the bundle's source goes in last, so nothing inside it is ever replaced
+    key = _bundle_key(Path(bundle))
     template = template.replace("PY2JS_TRAITS", json.dumps(PY2JS_TRAITS))
-    return template.replace("BUNDLE_ID", key).replace("BUNDLE_SOURCE", literal)
+    return template.replace("BUNDLE_ID", key)
 
 
 @functools.cache
-def _bundle_literal(bundle: Path) -> tuple[str, str]:
-    """(hash key, JS string literal) of a bundle, read once per process (it is 4.9 MB)."""
-    source = bundle.read_text(encoding="utf-8")
-    # json.dumps gives a valid JS string literal (ASCII only, so no U+2028 surprises)
-    return hashlib.sha1(source.encode()).hexdigest()[:16], json.dumps(source)
+def _bundle_key(bundle: Path) -> str:
+    """A hash of the bundle's source, read once per process (it is 4.9 MB)."""
+    return hashlib.sha1(bundle.read_bytes()).hexdigest()[:16]
+
+
+@functools.cache
+def _bundle_source(bundle: Path = _BUNDLE) -> str:
+    return bundle.read_text(encoding="utf-8")
 
 
 try:
@@ -157,6 +165,7 @@ class StagedFigure(go.FigureWidget):
 
     if SHARED_ESM is not None:
         _esm = SHARED_ESM
+        _plotly_source = traitlets.Unicode(_bundle_source()).tag(sync=True)
 
     def __init__(self, *args, **kwargs):
         self._staged = True
@@ -198,5 +207,6 @@ def preload() -> None:
 
     class _Preload(anywidget.AnyWidget):
         _esm = _fill(_PRELOAD, _BUNDLE)
+        _plotly_source = traitlets.Unicode(_bundle_source()).tag(sync=True)
 
     _preloader = _Preload()
