@@ -103,10 +103,8 @@ def metropolis(x, logp, grad, y, logp_y, grad_y, log_alpha, divergent, g, out=No
     log_alpha = torch.nan_to_num(log_alpha, nan=-torch.inf).masked_fill_(divergent, -torch.inf)
     acc = torch.lt(log_u, log_alpha, out=None if out is None else out.accepted)
     # one full (n, d) mask for both choices: where() with an (n, 1) mask broadcast over d
-    # runs a loop of d per row, three times slower at d = 2
-    rows = acc[:, None].expand_as(x)
-    if grad is not None:
-        rows = rows.contiguous()
+    # runs a loop of d per row, three times slower at d = 2 (stack builds it fastest)
+    rows = acc[:, None] if grad is None else torch.stack((acc,) * x.shape[1], 1)
     x_new = torch.where(rows, y, x, out=None if out is None else out.x)
     logp_new = torch.where(acc, logp_y, logp)
     grad_new = None if grad is None else torch.where(rows, grad_y, grad)
