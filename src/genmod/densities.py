@@ -259,19 +259,26 @@ class GaussianMixture(Target):
         total = out[d + 1]
         # W is never +inf (each e_k <= 1, about); NaN (a non-finite point) is redone too
         near = total > _TINY
+        # the samplers' case (no autograd graph): results written straight into outputs
+        diff = feats.requires_grad and torch.is_grad_enabled()
         if near.all():
-            logp = torch.add(total.log(), top, out=torch.empty(n, dtype=dtype))
+            into = None if diff else feats.new_empty(n, dtype=dtype)
+            logp = torch.add(total.log(), top, out=into)
         else:  # rare: the far points again, shifted by their own max_k c_k - U
             far = ~near
             e = weights @ feats[:, far]
             shift = e.amax(0)
             out[:, far] = sums @ e.sub_(shift).exp_()
-            logp = (top + torch.zeros_like(total).index_put_((far,), shift) + total.log()).to(dtype)
+            logp = top + torch.zeros_like(total).index_put_((far,), shift) + total.log()
+        logp = logp.to(dtype)
         if not with_score:
             return logp, None
-        # score = (S1 - S0 x) / W, written (d, n) into the transpose of an (n, d) array
+        # score = (S1 - S0 x) / W (d, n), returned (n, d)
+        if diff:
+            score = ((out[:d] - out[d] * xt) / total).T
+            return logp, score.to(dtype, memory_format=torch.contiguous_format).contiguous()
         score = torch.empty(n, d, dtype=dtype)
-        torch.div(out[:d].sub_(out[d] * xt), total, out=score.T)
+        torch.div(out[:d].sub_(out[d] * xt), total, out=score.T)  # written through the transpose
         return logp, score
 
     def _linear_table(self, scale: float, sigma: float):
@@ -316,6 +323,9 @@ def _features(x: torch.Tensor) -> torch.Tensor:
     """The mixture's features (d + 2, n) in float64 of points x (n, d): x^T, |x|^2 and 1
     (the linear table of :meth:`GaussianMixture._fixed_law`), written into one array."""
     n, d = x.shape
+    if x.requires_grad and torch.is_grad_enabled():  # differentiable: no writes into arrays
+        xt = x.double().T
+        return torch.cat([xt, (xt * xt).sum(0, keepdim=True), xt.new_ones(1, n)])
     feats = torch.empty(d + 2, n, dtype=torch.float64)
     xt = feats[:d].copy_(x.T)
     torch.sum(xt * xt, 0, out=feats[d])
