@@ -235,8 +235,8 @@ class GaussianMixture(Target):
         """
         weights, sums, top = self._linear_table(scale, sigma)
         d, n = x.shape[1], len(x)
-        xt = x.double().T  # (d, n)
-        feats = torch.cat([xt, (xt * xt).sum(0, keepdim=True), xt.new_ones(1, n)])  # (d + 2, n)
+        feats = _features(x)  # (d + 2, n): x^T, |x|^2, 1
+        xt = feats[:d]
         chunks = _chunks(n, len(self.weights))
         if len(chunks) == 1:  # the samplers' case: no copies into preallocated outputs
             return self._fixed_chunk(x.dtype, xt, feats, weights, sums, top, with_score)
@@ -254,23 +254,32 @@ class GaussianMixture(Target):
     @staticmethod
     def _fixed_chunk(dtype, xt, feats, weights, sums, top, with_score):
         """:meth:`_fixed_law` on points xt (d, n) with features (d + 2, n)."""
-        d = xt.shape[0]
+        d, n = xt.shape
         out = sums @ (weights @ feats).exp_()  # (d + 2, n): S1, S0, W
         total = out[d + 1]
         # W is never +inf (each e_k <= 1, about); NaN (a non-finite point) is redone too
-        far = ~(total > _TINY)
-        if far.any():  # rare: these points again, shifted by their own max_k c_k - U
+        near = total > _TINY
+        # the samplers' case (no autograd graph): results written straight into outputs
+        diff = feats.requires_grad and torch.is_grad_enabled()
+        if near.all():
+            into = None if diff else feats.new_empty(n, dtype=dtype)
+            logp = torch.add(total.log(), top, out=into)
+        else:  # rare: the far points again, shifted by their own max_k c_k - U
+            far = ~near
             e = weights @ feats[:, far]
             shift = e.amax(0)
             out[:, far] = sums @ e.sub_(shift).exp_()
             logp = top + torch.zeros_like(total).index_put_((far,), shift) + total.log()
-        else:
-            logp = top + total.log()
+        logp = logp.to(dtype)
         if not with_score:
-            return logp.to(dtype), None
-        score = (out[:d] - out[d] * xt) / total  # (d, n)
-        score = score.T.to(dtype, memory_format=torch.contiguous_format)  # (n, d)
-        return logp.to(dtype), score.contiguous()  # (same dtype: .to keeps the layout)
+            return logp, None
+        # score = (S1 - S0 x) / W (d, n), returned (n, d)
+        if diff:
+            score = ((out[:d] - out[d] * xt) / total).T
+            return logp, score.to(dtype, memory_format=torch.contiguous_format).contiguous()
+        score = torch.empty(n, d, dtype=dtype)
+        torch.div(out[:d].sub_(out[d] * xt), total, out=score.T)  # written through the transpose
+        return logp, score
 
     def _linear_table(self, scale: float, sigma: float):
         """Cached (weights (k, d + 2), sums (d + 2, k), U) of :meth:`_fixed_law`."""
@@ -308,6 +317,20 @@ class GaussianMixture(Target):
         k = torch.multinomial(self.weights, n, replacement=True, generator=g)
         z = torch.randn(n, self.dim, generator=g, dtype=torch.float64)
         return self.means[k] + self.stds[k, None] * z
+
+
+def _features(x: torch.Tensor) -> torch.Tensor:
+    """The mixture's features (d + 2, n) in float64 of points x (n, d): x^T, |x|^2 and 1
+    (the linear table of :meth:`GaussianMixture._fixed_law`), written into one array."""
+    n, d = x.shape
+    if x.requires_grad and torch.is_grad_enabled():  # differentiable: no writes into arrays
+        xt = x.double().T
+        return torch.cat([xt, (xt * xt).sum(0, keepdim=True), xt.new_ones(1, n)])
+    feats = torch.empty(d + 2, n, dtype=torch.float64)
+    xt = feats[:d].copy_(x.T)
+    torch.sum(xt * xt, 0, out=feats[d])
+    feats[d + 1].fill_(1.0)
+    return feats
 
 
 #: Below this W (the largest e_k under about exp(-575)) a row of the mixture's fast path is

@@ -58,9 +58,11 @@ class Gaussian(Target):
         """log p (n,) and score (n, d) from one product (what the samplers call):
         with u = (x - mean) C^-1, score = -u and log p = log_norm - (u . (x - mean)) / 2."""
         x = as_points(x, dim=self.dim)
-        d = x.double() - self.mean
+        d = torch.sub(x, self.mean)  # in float64 (the mean's type)
         u = d @ self.prec
-        return (self.log_norm - 0.5 * (u * d).sum(1)).to(x.dtype), (-u).to(x.dtype)
+        # log_norm - (u . d) / 2, computed in float64 and cast on writing
+        logp = torch.add((u * d).sum(1).mul_(-0.5), self.log_norm, out=x.new_empty(len(x)))
+        return logp, u.to(x.dtype).neg_()
 
     def _sample(self, n, g):
         z = torch.randn(n, self.dim, generator=g, dtype=torch.float64)
