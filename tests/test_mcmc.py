@@ -313,34 +313,3 @@ def test_learned_score_fn_is_detached_and_checked():
         mcmc.sample(
             None, "ula", n_chains=3, n_steps=2, x0=torch.zeros(3, 2), score=lambda x: x[:, :1]
         )
-
-
-@pytest.mark.parametrize("method", ["rwm", "mala"])
-@pytest.mark.parametrize("name", ["correlated_gaussian", "two_moons"])
-def test_steps_written_into_the_run_match_plain_steps(name, method):
-    """sample() lets RWM and MALA write each step into the stored arrays (kernels.Slots);
-    the numbers must be those of the plain kernels, bit for bit, divergences included."""
-    from genmod.chain_record import ChainRecord
-    from genmod.kernels import mala_step, rwm_step
-    from genmod.potentials import potential
-
-    t = targets.get(name)
-    fn = potential(t, need_grad=method == "mala")
-    x = t.sample(300, seed=1) * 1.5
-    x[::50] = 1e38  # log p(y) = -inf there: divergent, stored at the current point
-    logp, grad = fn(x)
-    run = ChainRecord(n_total=1, x=x, keep={})
-    ga, gb = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
-    if method == "mala":
-        a = mala_step(x, logp, grad, fn, 0.4, ga)
-        b = mala_step(x, logp, grad, fn, 0.4, gb, out=run.slots(0))
-    else:
-        a = rwm_step(x, logp, fn, 0.8, ga)
-        b = rwm_step(x, logp, fn, 0.8, gb, out=run.slots(0))
-    run.store(0, b, {}, written=True)
-    assert a.divergent.any() and a.accepted.any() and not a.accepted.all()
-    for field in ("x", "accepted", "divergent", "accept_prob"):
-        assert torch.equal(getattr(a, field), getattr(b, field)), field
-    assert torch.equal(run.xs[1], a.x) and torch.equal(run.acc[0], a.accepted)
-    want = torch.where(a.divergent[:, None], x, a.proposal)
-    assert torch.equal(run.props[0], want) and torch.isfinite(run.props[0]).all()

@@ -45,8 +45,8 @@ class Mutant(NamedTuple):
 # fmt: off
 MUTANTS = [
     Mutant("mala_no_hastings", "src/genmod/kernels.py",
-           "metropolis(x, logp, grad, y, logp_y, grad_y, logp_y - logp + log_q, div, g, out)",
-           "metropolis(x, logp, grad, y, logp_y, grad_y, logp_y - logp, div, g, out)",
+           "metropolis(x, logp, grad, y, logp_y, grad_y, logp_y - logp + log_q, div, g)",
+           "metropolis(x, logp, grad, y, logp_y, grad_y, logp_y - logp, div, g)",
            ("tests/test_mcmc.py::test_mala_keeps_a_gaussian_invariant_at_a_large_step",
             "tests/test_mcmc.py::test_hmc_with_one_leapfrog_step_is_mala")),
     Mutant("reverse_drift_sign", "src/genmod/sde.py",

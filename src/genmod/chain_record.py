@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from genmod.kernels import Slots, Step
+from genmod.kernels import Step
 from genmod.trajectory import Trajectory
 
 #: Records kept only on request (large): HMC's leapfrog paths.
@@ -30,13 +30,7 @@ class ChainRecord:
         self.prob = torch.empty((n_total, n))
         self.records: dict[str, torch.Tensor] = {}
 
-    def slots(self, k: int) -> Slots:
-        """Step k's places in the stored arrays, for a kernel to write into (its ``out``)."""
-        return Slots(self.xs[k + 1], self.props[k], self.acc[k], self.div[k], self.prob[k])
-
-    def store(self, k: int, s: Step, rec: dict, written: bool = False) -> None:
-        """Store step k: s and the sampler's own records rec; written: the kernel wrote
-        s into :meth:`slots` already (only a diverged proposal is then redrawn here)."""
+    def store(self, k: int, s: Step, rec: dict) -> None:
         for name, value in rec.items():
             if name in _OPTIONAL and not self.keep.get(_OPTIONAL[name], True):
                 continue
@@ -46,14 +40,14 @@ class ChainRecord:
                 self.records[name][k] = value
             else:  # e.g. NUTS's doubling record of one chain: a list over steps
                 self.records.setdefault(name, []).append(value)
+        self.xs[k + 1] = s.x
         # keep stored proposals finite: a diverged proposal is shown at the current point
-        if s.divergent.any():
-            self.props[k] = torch.where(s.divergent[:, None], self.xs[k], s.proposal)
-        elif not written:
-            self.props[k] = s.proposal
-        if not written:
-            self.xs[k + 1] = s.x
-            self.acc[k], self.div[k], self.prob[k] = s.accepted, s.divergent, s.accept_prob
+        self.props[k] = (
+            s.proposal
+            if not s.divergent.any()
+            else torch.where(s.divergent[:, None], self.xs[k], s.proposal)
+        )
+        self.acc[k], self.div[k], self.prob[k] = s.accepted, s.divergent, s.accept_prob
 
     def trajectory(self, method, warmup, costs, extras, seconds) -> Trajectory:
         n = self.xs.shape[1]

@@ -44,18 +44,6 @@ class Step(NamedTuple):
     accept_prob: torch.Tensor
 
 
-class Slots(NamedTuple):
-    """Where one step's results go in a run's stored arrays (see
-    :meth:`genmod.chain_record.ChainRecord.slots`): x (n, d) the new positions, proposal
-    (n, d), accepted and divergent (n,) bool, accept_prob (n,)."""
-
-    x: torch.Tensor
-    proposal: torch.Tensor
-    accepted: torch.Tensor
-    divergent: torch.Tensor
-    accept_prob: torch.Tensor
-
-
 def randn(like: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     """Standard normal draws shaped like ``like``, reproducible on every CPU.
 
@@ -91,56 +79,44 @@ def _row_sum(arrays) -> torch.Tensor:
     return total
 
 
-def metropolis(x, logp, grad, y, logp_y, grad_y, log_alpha, divergent, g, out=None) -> Step:
-    """Accept y where log u < log alpha and the proposal is sound; keep x elsewhere.
-
-    out: None, or a :class:`Slots` of a run's stored arrays for this step: the new
-    positions, accept flags, divergence flags and probabilities are written there
-    (no copy afterwards; the Step holds those arrays).
-    """
+def metropolis(x, logp, grad, y, logp_y, grad_y, log_alpha, divergent, g) -> Step:
+    """Accept y where log u < log alpha and the proposal is sound; keep x elsewhere."""
     log_u = torch.log(torch.rand(x.shape[0], generator=g, dtype=x.dtype))
     # log alpha with NaN and divergent rows at -inf: never accepted, probability 0
     log_alpha = torch.nan_to_num(log_alpha, nan=-torch.inf).masked_fill_(divergent, -torch.inf)
-    acc = torch.lt(log_u, log_alpha, out=None if out is None else out.accepted)
+    acc = log_u < log_alpha
     # one full (n, d) mask for both choices: where() with an (n, 1) mask broadcast over d
     # runs a loop of d per row, three times slower at d = 2 (stack builds it fastest)
     rows = acc[:, None] if grad is None else torch.stack((acc,) * x.shape[1], 1)
-    x_new = torch.where(rows, y, x, out=None if out is None else out.x)
+    x_new = torch.where(rows, y, x)
     logp_new = torch.where(acc, logp_y, logp)
     grad_new = None if grad is None else torch.where(rows, grad_y, grad)
-    # min(1, alpha)
-    prob = torch.exp(log_alpha.clamp_(max=0), out=None if out is None else out.accept_prob)
-    if out is not None:
-        divergent = out.divergent.copy_(divergent)
+    prob = log_alpha.clamp_(max=0).exp()  # min(1, alpha)
     return Step(x_new, logp_new, grad_new, y, acc, divergent, prob)
 
 
-def rwm_step(x, logp, fn: Potential, step_size, g: torch.Generator, out=None) -> Step:
+def rwm_step(x, logp, fn: Potential, step_size, g: torch.Generator) -> Step:
     """Random-walk Metropolis: propose y = x + h z, accept with min(1, p(y) / p(x)).
 
-    x: (n, d); logp: (n,) log p(x); fn: see :func:`~genmod.potentials.potential`;
-    out: where to write the step's results (:class:`Slots`), or None.
+    x: (n, d); logp: (n,) log p(x); fn: see :func:`~genmod.potentials.potential`.
     """
-    y = torch.add(x, step_size * randn(x, g), out=None if out is None else out.proposal)
+    y = x + step_size * randn(x, g)
     logp_y, _ = fn(y)
     div = broken_rows(y, logp_y)
-    return metropolis(x, logp, None, y, logp_y, None, logp_y - logp, div, g, out)
+    return metropolis(x, logp, None, y, logp_y, None, logp_y - logp, div, g)
 
 
-def mala_step(
-    x, logp, grad, fn: Potential, step_size, g: torch.Generator, drift=None, out=None
-) -> Step:
+def mala_step(x, logp, grad, fn: Potential, step_size, g: torch.Generator, drift=None) -> Step:
     """Metropolis-adjusted Langevin: y = x + (h^2 / 2) grad log p(x) + h z, then MH.
 
     The proposal is not symmetric, so the Hastings ratio adds
     log q(x | y) - log q(y | x) with q(y | x) = N(y; x + h^2/2 grad(x), h^2 I).
     x: (n, d); logp: (n,); grad: (n, d) score at x; drift: (h^2 / 2) grad if the caller
-    has it already; out: where to write the step's results (:class:`Slots`), or None.
+    has it already.
     """
     half = 0.5 * step_size * step_size
     z = randn(x, g)
-    y = x + (half * grad if drift is None else drift)
-    y = torch.add(y, step_size * z, out=None if out is None else out.proposal)
+    y = x + (half * grad if drift is None else drift) + step_size * z
     logp_y, grad_y = fn(y)
     # forward residual is h z exactly; backward residual is x - y - (h^2/2) grad(y);
     # log q = |z|^2 / 2 - |back|^2 / (2 h^2), summed over coordinates once
@@ -151,7 +127,7 @@ def mala_step(
         log_q = torch.addcmul(0.5 * z * z, back, back, value=-1 / (2 * step_size * step_size))
         log_q = log_q.sum(1)
     div = broken_rows(y, logp_y, grad_y)
-    return metropolis(x, logp, grad, y, logp_y, grad_y, logp_y - logp + log_q, div, g, out)
+    return metropolis(x, logp, grad, y, logp_y, grad_y, logp_y - logp + log_q, div, g)
 
 
 def leapfrog(x, p, grad, fn: Potential, step_size, n_leapfrog: int):

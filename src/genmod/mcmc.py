@@ -62,14 +62,13 @@ _OPTIONS = {
 
 # One entry per method: (x, logp, grad, potential, step_size, options, generator) ->
 # (Step, {name: (n, ...) per-step record}, (density evals, gradient evals) over all chains).
-# Those in _WRITES also take out= (kernels.Slots): they write the step into the run's arrays.
-def _rwm(x, logp, grad, fn, step_size, opts, g, out=None):
-    return rwm_step(x, logp, fn, step_size, g, out), {}, (x.shape[0], 0)
+def _rwm(x, logp, grad, fn, step_size, opts, g):
+    return rwm_step(x, logp, fn, step_size, g), {}, (x.shape[0], 0)
 
 
-def _mala(x, logp, grad, fn, step_size, opts, g, out=None):
+def _mala(x, logp, grad, fn, step_size, opts, g):
     drift = 0.5 * step_size * step_size * grad
-    step = mala_step(x, logp, grad, fn, step_size, g, drift, out)
+    step = mala_step(x, logp, grad, fn, step_size, g, drift)
     return step, {"drift": drift}, (x.shape[0],) * 2
 
 
@@ -91,7 +90,6 @@ def _nuts(x, logp, grad, fn, step_size, opts, g):
 
 
 STEPS = {"rwm": _rwm, "mala": _mala, "hmc": _hmc, "ula": _ula, "nuts": _nuts}
-_WRITES = ("rwm", "mala")
 
 
 def _check(method, n_chains, n_steps, step_size, warmup, options):
@@ -241,19 +239,16 @@ def sample(
     costs = [0 if method == "ula" else n, 0 if method == "rwm" else n]
     da = _first_step(method, x, logp, grad, fn, opts, accept_goal, costs, g) if auto else None
     run = ChainRecord(n_total=warmup + n_steps, x=x, keep=opts)
-    trace, kernel, writes = [], STEPS[method], method in _WRITES
+    trace = []
     for k in range(run.n_total):
         h = step_size if da is None else (da.step_size if k < warmup else da.final())
-        if writes:
-            s, rec, (d, gr) = kernel(x, logp, grad, fn, h, opts, g, run.slots(k))
-        else:
-            s, rec, (d, gr) = kernel(x, logp, grad, fn, h, opts, g)
+        s, rec, (d, gr) = STEPS[method](x, logp, grad, fn, h, opts, g)
         costs[0] += d
         costs[1] += gr
         if da is not None and k < warmup:
             trace.append(h)
             da.update(float(s.accept_prob.mean()))
-        run.store(k, s, rec, writes)
+        run.store(k, s, rec)
         x, logp, grad = s.x, s.logp, s.grad
     extras = {"method": method, "step_size": step_size if da is None else da.final()}
     if auto:
