@@ -3,6 +3,7 @@
     python benchmarks/learned.py                      # every table, 5 training seeds
     python benchmarks/learned.py --part score --seeds 2 --targets separated_mixture
     python benchmarks/learned.py --part gan --seeds 3     # the GAN's remedies (item 4)
+    python benchmarks/learned.py --part flow --rows 0,1   # RealNVP in 20 s (item 3)
     python benchmarks/learned.py --append             # also append the tables to results.md
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
@@ -26,6 +27,7 @@ import torch
 from genmod import (
     config,
     flow_matching,
+    flows,
     gan,
     metrics,
     score,
@@ -78,6 +80,29 @@ GAN_ROWS = [
         {"minibatch_std": True, "grad_penalty": 0.1, "lr": 2e-3, "lr_g": 5e-4},
     ),
 ]
+
+#: RealNVP (issue 17 item 3): flows.fit keywords; the rows after the first change one thing
+#: each against the first (or against the row they name)
+_F = {"fused": True}
+FLOW_ROWS = [
+    ("12 layers, 1,500 steps, batch 512, lr 5e-3 (before)", {}),
+    ("+ fused Adam", _F),
+    ("coupling nets of 1 hidden layer (64)", {**_F, "depth": 1}),
+    ("coupling nets of 1 hidden layer (128)", {**_F, "depth": 1, "hidden": 128}),
+    ("1 hidden layer (64), lr 1e-2, warm-up 100", {**_F, "depth": 1, "lr": 1e-2, "warmup": 100}),
+    ("1,000 steps, lr 1e-2, warm-up 100", {**_F, "n_steps": 1000, "lr": 1e-2, "warmup": 100}),
+    ("1,200 steps, EMA 0.999", {**_F, "n_steps": 1200, "ema": 0.999}),
+    (
+        "800 steps, batch 1,024, lr 1e-2, warm-up 100",
+        {**_F, "n_steps": 800, "batch_size": 1024, "lr": 1e-2, "warmup": 100},
+    ),
+    (
+        "1,200 steps, lr 1e-2, warm-up 100, EMA 0.999",
+        {**_F, "n_steps": 1200, "lr": 1e-2, "warmup": 100, "ema": 0.999},
+    ),
+]
+#: the five targets of the full benchmark (benchmarks/run.py); the flow part's default
+ALL_TARGETS = "two_moons,eight_gaussians,separated_mixture,banana,checkerboard"
 
 
 def _ms(values, spec: str = ".2f") -> str:
@@ -172,6 +197,19 @@ def gan_table(names, seeds, rows=GAN_ROWS) -> str:
     return _table(["quality", "small-mode weight"], names, seeds, rows, fit, measure)
 
 
+def flow_table(names, seeds, rows=FLOW_ROWS) -> str:
+    def measure(model, t, s):
+        x = model.sample(N, seed=s)
+        return {
+            "quality": metrics.quality(x, t, seed=s, repeats=3),
+            "final loss": sum(model.history[-100:]) / len(model.history[-100:]),
+            "small-mode weight": _weight(x, t),
+        }
+
+    columns = ["quality", "final loss", "small-mode weight"]
+    return _table(columns, names, seeds, rows, flows.fit, measure)
+
+
 def threads_table(n_steps: int = 1000) -> str:
     """Wall seconds of score.fit (VP, two_moons) with the caller at 1 and at 2 torch threads.
 
@@ -214,13 +252,20 @@ def threads_table(n_steps: int = 1000) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--part", choices=("score", "fm", "gan", "threads", "all"), default="all")
+    ap.add_argument(
+        "--part", choices=("score", "fm", "gan", "flow", "threads", "all"), default="all"
+    )
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--targets", default="separated_mixture,two_moons")
+    ap.add_argument(
+        "--targets",
+        default=None,
+        help="comma-separated (default: separated_mixture,two_moons; the flow part: all five)",
+    )
     ap.add_argument("--rows", default=None, help="comma-separated row numbers (default: all)")
     ap.add_argument("--append", action="store_true", help="append to benchmarks/results.md")
     args = ap.parse_args(argv)
-    names, seeds = args.targets.split(","), list(range(args.seeds))
+    seeds = list(range(args.seeds))
+    names = (args.targets or "separated_mixture,two_moons").split(",")
     pick = (lambda rows: [rows[int(i)] for i in args.rows.split(",")]) if args.rows else list
     sections = []
     if args.part in ("score", "all"):
@@ -232,6 +277,9 @@ def main(argv=None) -> int:
         sections.append("### Flow matching\n\n" + fm_table(names, seeds, pick(FM_ROWS)))
     if args.part in ("gan", "all"):
         sections.append("### GAN\n\n" + gan_table(names, seeds, pick(GAN_ROWS)))
+    if args.part in ("flow", "all"):
+        flow_names = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
+        sections.append("### RealNVP flow\n\n" + flow_table(flow_names, seeds, pick(FLOW_ROWS)))
     if args.part in ("threads", "all"):
         sections.append("### Thread count of model fitting (1,000 steps)\n\n" + threads_table())
     text = (

@@ -102,6 +102,26 @@ def test_ema_replaces_the_weights_by_their_running_average():
     assert ends[0.999] == pytest.approx(0.09, rel=1e-4)
 
 
+def test_warmup_ramps_the_learning_rate_then_cosine_decays_it():
+    # loss = w has gradient 1, so each Adam step (bias-corrected m / sqrt(v) = 1) moves w by
+    # exactly -lr_k: w ends at -sum_k lr_k, the schedule's sum (lr_k = lr * min(1, (k + 1) /
+    # warmup) * (1 + cos(pi k / n)) / 2); fused Adam takes the same steps
+    n, lr = 40, 0.01
+    for warmup in (0, 10):
+        for fused in (False, True):
+            model = torch.nn.Module()
+            model.w = torch.nn.Parameter(torch.zeros(1))
+            training.fit(model, lambda batch, g, m=model: m.w.sum(), torch.zeros(4, 2), n_steps=n,
+                         lr=lr, warmup=warmup, fused=fused, clip=None, progress=False)  # fmt: skip
+            ramp = [min(1.0, (k + 1) / warmup) if warmup else 1.0 for k in range(n)]
+            total = sum(lr * r * 0.5 * (1 + math.cos(math.pi * k / n)) for k, r in enumerate(ramp))
+            assert float(model.w.detach()) == pytest.approx(-total, rel=1e-4), (warmup, fused)
+    for bad in (-1, 40, 2.5):
+        with pytest.raises(ValueError, match="warmup"):
+            training.fit(model, lambda batch, g: model.w.sum(), torch.zeros(4, 2), n_steps=n,
+                         warmup=bad, progress=False)  # fmt: skip
+
+
 def test_ot_pairing_is_a_permutation_with_lower_cost():
     g = torch.Generator().manual_seed(0)
     x0, x1 = torch.randn(300, 2, generator=g), 3 * torch.randn(300, 2, generator=g) + 2

@@ -29,7 +29,12 @@ from genmod.trajectory import Trajectory
 
 
 class AffineCoupling(nn.Module):
-    """One coupling layer: keep coordinate ``keep``, scale and shift the other one."""
+    """One coupling layer: keep coordinate ``keep``, scale and shift the other one.
+
+    Layers return (output, log|det|) with the log det as an (n, 1) column (None when it is
+    0), so the flow adds columns without reshaping; slices, not selects, keep the
+    per-layer op count (the cost of a small flow's step) low.
+    """
 
     def __init__(self, keep: int, hidden: int = 64, depth: int = 2, scale_max: float = 2.0):
         super().__init__()
@@ -39,27 +44,34 @@ class AffineCoupling(nn.Module):
         nn.init.zeros_(self.net.net[-1].weight)
         nn.init.zeros_(self.net.net[-1].bias)
 
+    def _split(self, x):
+        """(kept column, changed column), each (n, 1)."""
+        k = self.keep
+        return x[:, k : k + 1], x[:, 1 - k : 2 - k]
+
+    def _join(self, a, b):
+        return torch.cat([a, b] if self.keep == 0 else [b, a], 1)
+
     def _st(self, xa):
-        s, t = self.net(xa).unbind(1)
-        return self.scale_max * torch.tanh(s / self.scale_max), t
+        st = self.net.net(xa)  # (n, 2): raw log-scale and shift
+        c = self.scale_max
+        return c * torch.tanh(st[:, :1] / c), st[:, 1:]
 
     def forward(self, x):
-        """z-side -> x-side. Returns (y, log|det dy/dx|) with shapes (n, 2), (n,)."""
-        a, b = self.keep, 1 - self.keep
-        s, t = self._st(x[:, a : a + 1])
-        yb = x[:, b] * torch.exp(s) + t
-        return torch.stack([x[:, 0], yb] if b == 1 else [yb, x[:, 1]], 1), s
+        """z-side -> x-side. Returns (y, log|det dy/dx|) with shapes (n, 2), (n, 1)."""
+        a, b = self._split(x)
+        s, t = self._st(a)
+        return self._join(a, b * torch.exp(s) + t), s
 
     def inverse(self, y):
-        """x-side -> z-side. Returns (x, log|det dx/dy|)."""
-        a, b = self.keep, 1 - self.keep
-        s, t = self._st(y[:, a : a + 1])
-        xb = (y[:, b] - t) * torch.exp(-s)
-        return torch.stack([y[:, 0], xb] if b == 1 else [xb, y[:, 1]], 1), -s
+        """x-side -> z-side. Returns (x, log|det dx/dy|) with shapes (n, 2), (n, 1)."""
+        a, b = self._split(y)
+        s, t = self._st(a)
+        return self._join(a, (b - t) * torch.exp(-s)), -s
 
 
 class Rotation(nn.Module):
-    """A fixed rotation by ``angle`` (volume preserving: log det 0)."""
+    """A fixed rotation by ``angle`` (volume preserving: log det 0, returned as None)."""
 
     def __init__(self, angle: float):
         super().__init__()
@@ -67,10 +79,10 @@ class Rotation(nn.Module):
         self.register_buffer("R", torch.tensor([[c, -s], [s, c]]))
 
     def forward(self, x):
-        return x @ self.R.T, torch.zeros(x.shape[0], dtype=x.dtype)
+        return x @ self.R.T, None
 
     def inverse(self, y):
-        return y @ self.R, torch.zeros(y.shape[0], dtype=y.dtype)
+        return y @ self.R, None
 
 
 class Flow(nn.Module):
@@ -119,11 +131,12 @@ class Flow(nn.Module):
         """Samples to noise. x: (n, 2) -> z: (n, 2) (and log|det dz/dx|: (n,))."""
         x = as_points(x, "x").float()
         h = (x - self.shift) / self.scale
-        logdet = -torch.log(self.scale).sum().expand(x.shape[0])
+        logdet = -torch.log(self.scale).sum()
         for layer in reversed(self.layers):
             h, ld = layer.inverse(h)
-            logdet = logdet + ld
-        return (h, logdet) if with_logdet else h
+            if ld is not None:
+                logdet = logdet + ld
+        return (h, logdet.expand(x.shape[0], 1)[:, 0]) if with_logdet else h
 
     def log_prob(self, x) -> torch.Tensor:
         """Exact log density by change of variables. x: (n, 2) -> (n,)."""
@@ -175,12 +188,18 @@ def fit(
     depth: int = 2,
     batch_size: int = 512,
     lr: float = 5e-3,
+    warmup: int = 0,
+    ema: float | None = None,
+    fused: bool = False,
+    scale_max: float = 2.0,
     rotate: bool = True,
     progress: bool = True,
     seed: int = 0,
 ) -> Flow:
     """Fit a flow to (n, 2) data by maximum likelihood; returns the trained Flow.
 
+    n_layers, hidden, depth, scale_max, rotate: the :class:`Flow`; n_steps, batch_size, lr,
+    warmup, ema, fused: Adam with warm-up and cosine decay (:func:`genmod.training.fit`).
     The flow's network weights are initialized under ``seed`` and the minibatches are drawn
     with it too (local generators), so the same call gives the same model.
     ``model.history`` is the loss (mean negative log likelihood) per step.
@@ -189,7 +208,7 @@ def fit(
     shift, scale = x.mean(0), x.std(0).clamp(min=1e-6)
     with torch.random.fork_rng():  # the weight initialization, off the global generator
         torch.manual_seed(int(seed))
-        model = Flow(n_layers, hidden, depth, rotate, shift=shift, scale=scale)
+        model = Flow(n_layers, hidden, depth, rotate, shift=shift, scale=scale, scale_max=scale_max)
     model.history = training.fit(
         model,
         lambda batch, g: -model.log_prob(batch).mean(),
@@ -197,6 +216,9 @@ def fit(
         n_steps=n_steps,
         batch_size=batch_size,
         lr=lr,
+        warmup=warmup,
+        ema=ema,
+        fused=fused,
         progress=progress,
         desc="flow",
         seed=seed,

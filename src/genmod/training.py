@@ -56,6 +56,8 @@ def fit(
     clip: float | None = 1.0,
     labels=None,
     ema: float | None = None,
+    warmup: int = 0,
+    fused: bool = False,
     seed: int = 0,
 ) -> list[float]:
     """Adam on minibatches of ``data``, cosine-decayed learning rate; returns the loss history.
@@ -70,6 +72,9 @@ def fit(
     n_steps, batch_size, lr: optimisation budget; clip: gradient-norm clipping (None: off).
     ema: None or 0 (off), or the decay of an exponential moving average of the weights, which
         replace the last iterate at the end (:class:`WeightAverage`).
+    warmup: steps of linear learning-rate warm-up before the cosine decay (0: none).
+    fused: Adam's fused kernel, one update for all parameter tensors (same maths, float
+        rounding differs; pays off for nets of many small tensors such as a flow's).
     seed: seeds minibatch choice and the generator handed to ``loss_fn``.
     progress: show a tqdm text progress bar on stdout (a notebook stores its last state
         as text, so a cold notebook shows the finished bar, not a widget's text repr).
@@ -83,8 +88,18 @@ def fit(
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr}")
     g = torch.Generator().manual_seed(int(seed))
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    if not (isinstance(warmup, int) and 0 <= warmup < steps):
+        raise ValueError(f"warmup must be an integer in [0, n_steps), got {warmup!r}")
+    # fused=None (not False) keeps torch's default: the for-loop Adam on CPU
+    opt = torch.optim.Adam(
+        model.parameters(), lr=lr, weight_decay=weight_decay, fused=True if fused else None
+    )
+    if warmup:  # lr * min(1, (k + 1) / warmup) * (1 + cos(pi k / n_steps)) / 2 at step k
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda k: min(1.0, (k + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * k / steps))
+        )
+    else:
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     history: list[float] = []
     average = WeightAverage(model.parameters(), ema) if ema else None
     model.train()
