@@ -95,6 +95,13 @@ def test_fit_is_reproducible_and_checks_input():
     a = flows.fit(x, seed=1, n_steps=5, n_layers=2, progress=False)
     b = flows.fit(x, seed=1, n_steps=5, n_layers=2, progress=False)
     assert torch.equal(a.sample(10, seed=0), b.sample(10, seed=0))
+    # the training options reach training.fit: warm-up, fused Adam and EMA change the model
+    opts = dict(seed=1, n_steps=5, n_layers=2, warmup=2, fused=True, ema=0.9, progress=False)
+    c, d = flows.fit(x, **opts), flows.fit(x, **opts)
+    assert torch.equal(c.sample(10, seed=0), d.sample(10, seed=0))
+    assert not torch.equal(c.sample(10, seed=0), a.sample(10, seed=0))
+    with pytest.raises(ValueError, match="warmup"):
+        flows.fit(x, n_steps=5, warmup=5, progress=False)
     with pytest.raises(ValueError):
         flows.fit(torch.zeros(10, 3), n_steps=5)
     with pytest.raises(ValueError):
