@@ -80,6 +80,12 @@ GAN_ROWS = [
         "minibatch std + R1 (0.1) + TTUR (D 2e-3, G 5e-4)",
         {**REMEDY, "lr": 2e-3, "lr_g": 5e-4},
     ),
+    # second round: Adam without momentum, as StyleGAN2 trains with R1
+    ("minibatch std + R1 (0.1) + Adam betas (0, 0.99)", {**REMEDY, "betas": (0.0, 0.99)}),
+    (
+        "minibatch std + R1 (0.1) + Adam betas (0, 0.99), lr 2e-3",
+        {**REMEDY, "betas": (0.0, 0.99), "lr": 2e-3},
+    ),
 ]
 
 
@@ -119,9 +125,12 @@ def _table(columns, names, seeds, rows, fit, measure) -> str:
             for s in seeds:
                 model, dt = _cpu(functools.partial(fit, data, progress=False, seed=s, **kw))
                 secs.append(dt)
-                for c, v in measure(model, t, s).items():
+                measured = measure(model, t, s)
+                for c, v in measured.items():
                     if v is not None:
                         values[c].append(v)
+                per_seed = ", ".join(f"{c} {v:.3f}" for c, v in measured.items() if v is not None)
+                print(f"  {name}, {label}, seed {s}: {per_seed}, {dt:.1f} CPU s", flush=True)
             cells = [
                 _ms(v, ".3f" if "weight" in c else ".2f") if v else "" for c, v in values.items()
             ]
