@@ -11,7 +11,8 @@
    ``update`` (what the widget does: one Plotly.update of every restyled trace),
    ``particles`` (one Plotly.restyle of the particle trace only) and ``react`` (a new
    figure diffed against the old); WebGL traces (``scattergl``, the default) and SVG
-   (``scatter``). Chrome's own counters (CDP Performance.getMetrics: TaskDuration, the
+   (``scatter``); and the particle trace restyled in a figure of that trace alone (same
+   layout): what plotly needs for the particles with nothing else to redraw. Chrome's own counters (CDP Performance.getMetrics: TaskDuration, the
    main thread's busy time; LayoutDuration; RecalcStyleDuration) split each frame.
 3. References: an empty animation frame, and a bare canvas-2D page drawing the same
    number of points per frame (what the browser itself needs to paint them).
@@ -120,6 +121,21 @@ window.run = async (k, n) => { const t0 = performance.now();
 </script>"""
 
 METRICS = ("TaskDuration", "LayoutDuration", "RecalcStyleDuration")
+CALLS = ("update", "particles", "react")
+
+
+def _particles_alone(figure: dict, msgs: list, part: int) -> tuple:
+    """The same figure with its particle trace only, and its frames: plotly's own floor."""
+    fig = {"data": [figure["data"][part]], "layout": figure["layout"]}
+    frames = [
+        {
+            "data": {k: [v[m["traces"].index(part)]] for k, v in m["data"].items()},
+            "layout": m["layout"],
+            "traces": [0],
+        }
+        for m in msgs
+    ]
+    return fig, frames, 0
 
 
 def browser_table(n: int = 1000, k: int = 30) -> list[tuple]:
@@ -132,20 +148,23 @@ def browser_table(n: int = 1000, k: int = 30) -> list[tuple]:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for renderer in ("webgl", "svg"):
-                fig = json.loads(json.dumps(figure))
+            alone = _particles_alone(figure, msgs, part)
+            for renderer in ("webgl", "svg", "webgl, particle trace alone"):
+                fig, frames, index = json.loads(json.dumps(figure)), msgs, part
                 if renderer == "svg":
                     for t in fig["data"]:
                         t["type"] = "scatter" if t["type"] == "scattergl" else t["type"]
-                path = os.path.join(tmp, f"{renderer}.html")
+                elif renderer.endswith("alone"):
+                    fig, frames, index = alone
+                path = os.path.join(tmp, "panel.html")
                 with open(path, "w") as f:
-                    f.write(_PANEL % (js, json.dumps(fig), json.dumps(msgs), part))
+                    f.write(_PANEL % (js, json.dumps(fig), json.dumps(frames), index))
                 page = browser.new_page()
                 cdp = page.context.new_cdp_session(page)
                 cdp.send("Performance.enable")
                 page.goto(f"file://{path}")
                 page.evaluate("window.ready.then(() => 1)")
-                for call in ("update", "particles", "react"):
+                for call in ("particles",) if renderer.endswith("alone") else CALLS:
                     page.evaluate(f"run('{call}', 5)")  # warm-up
                     m0 = _metrics(cdp)
                     ms = page.evaluate(f"run('{call}', {k})")

@@ -66,6 +66,8 @@ def test_gan_bad_input():
         gan.fit(x, n_steps=5, lr=-1)
     with pytest.raises(ValueError):
         gan.fit(torch.zeros(5, 3), n_steps=5)
+    with pytest.raises(ValueError, match="betas"):
+        gan.fit(x, n_steps=5, betas=(1.0, 0.99))
 
 
 def test_modes_covered_counts():

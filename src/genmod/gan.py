@@ -170,14 +170,18 @@ def _adam_step(opt, loss) -> None:
     opt.step()
 
 
-def _check_rates(lr, lr_g, grad_penalty, instance_noise, ema) -> None:
+def _check_rates(lr, lr_g, grad_penalty, instance_noise, ema, betas) -> None:
     lrs_ok = all(v > 0 and math.isfinite(v) for v in (lr, lr_g or lr))
-    if not lrs_ok or grad_penalty < 0 or instance_noise < 0 or not 0 <= ema < 1:
-        raise ValueError("lr must be > 0, grad_penalty and instance_noise >= 0, 0 <= ema < 1")
+    betas_ok = len(betas) == 2 and all(0 <= b < 1 for b in betas)
+    if not lrs_ok or grad_penalty < 0 or instance_noise < 0 or not 0 <= ema < 1 or not betas_ok:
+        raise ValueError(
+            "lr must be > 0, grad_penalty and instance_noise >= 0, 0 <= ema < 1, "
+            "betas two numbers in [0, 1)"
+        )
 
 
 @config.fitting_threads  # as training.fit: the thread count of the small nets, restored after
-def fit(
+def fit(  # noqa: PLR0913 (one keyword per remedy of the game, each taught or measured)
     data,
     *,
     n_steps: int = 3000,
@@ -191,6 +195,7 @@ def fit(
     instance_noise: float = 0.0,
     minibatch_std: bool = True,
     ema: float = 0.0,
+    betas: tuple[float, float] = (0.5, 0.999),
     snapshot_every: int = 100,
     bounds: Bounds | None = None,
     progress: bool = True,
@@ -215,6 +220,9 @@ def fit(
     ema: decay of an exponential moving average of the generator's weights, which replace
         its last iterate at the end (0: off): the game's iterates circle the equilibrium,
         and their average sits nearer to it. The snapshots show the raw iterates.
+    betas: Adam's (beta1, beta2) for both nets. (0.5, 0.999) is the DCGAN choice (Radford
+        et al. 2016); StyleGAN2 (Karras et al. 2020) uses (0, 0.99) with R1: no momentum,
+        so a step follows the current discriminator, not the one of the last steps.
     snapshot_every: store a snapshot every that many steps (0: none); ``bounds`` is the
         box for the discriminator field (default: the data range, padded).
     seed: initialization, minibatches and noise (local generators).
@@ -223,7 +231,7 @@ def fit(
     """
     data = as_points(data, "data", finite=True, min_n=2).float()
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
-    _check_rates(lr, lr_g, grad_penalty, instance_noise, ema)
+    _check_rates(lr, lr_g, grad_penalty, instance_noise, ema, tuple(betas))
     shift, scale = data.mean(0), data.std(0).clamp(min=1e-6)
     with torch.random.fork_rng():  # the weight initialization, off the global generator
         torch.manual_seed(int(seed))
@@ -239,8 +247,8 @@ def fit(
     # Why not genmod.training.fit: that loop optimizes one loss with one optimizer, and a GAN
     # alternates two optimizers on two opposing losses. Same ingredients (Adam, a seeded
     # generator, tqdm), written out here.
-    opt_d = torch.optim.Adam(model.D.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(model.G.parameters(), lr=lr_g or lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(model.D.parameters(), lr=lr, betas=tuple(betas))
+    opt_g = torch.optim.Adam(model.G.parameters(), lr=lr_g or lr, betas=tuple(betas))
     # cosine-decayed learning rates (as in training.fit): the game's iterates circle the
     # equilibrium, and shrinking steps let the last one settle near it
     scheds = [torch.optim.lr_scheduler.CosineAnnealingLR(o, steps) for o in (opt_d, opt_g)]
