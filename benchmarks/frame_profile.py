@@ -12,8 +12,9 @@
    ``particles`` (one Plotly.restyle of the particle trace only) and ``react`` (a new
    figure diffed against the old); WebGL traces (``scattergl``, the default) and SVG
    (``scatter``); and the particle trace restyled in a figure of that trace alone (same
-   layout): what plotly needs for the particles with nothing else to redraw. Chrome's own counters (CDP Performance.getMetrics: TaskDuration, the
-   main thread's busy time; LayoutDuration; RecalcStyleDuration) split each frame.
+   layout): what plotly needs for the particles with nothing else to redraw. Chrome's own
+   counters (CDP Performance.getMetrics: TaskDuration, the main thread's busy time;
+   LayoutDuration; RecalcStyleDuration) split each frame.
 3. References: an empty animation frame, and a bare canvas-2D page drawing the same
    number of points per frame (what the browser itself needs to paint them).
 Times are wall milliseconds per frame, the mean over 30 frames; the load average is
