@@ -116,7 +116,7 @@ def test_warmup_ramps_the_learning_rate_then_cosine_decays_it():
             ramp = [min(1.0, (k + 1) / warmup) if warmup else 1.0 for k in range(n)]
             total = sum(lr * r * 0.5 * (1 + math.cos(math.pi * k / n)) for k, r in enumerate(ramp))
             assert float(model.w.detach()) == pytest.approx(-total, rel=1e-4), (warmup, fused)
-    for bad in (-1, 40, 2.5):
+    for bad in (-1, 40, 2.5, True):
         with pytest.raises(ValueError, match="warmup"):
             training.fit(model, lambda batch, g: model.w.sum(), torch.zeros(4, 2), n_steps=n,
                          warmup=bad, progress=False)  # fmt: skip

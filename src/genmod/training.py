@@ -88,7 +88,7 @@ def fit(
     if not (lr > 0 and math.isfinite(lr)):
         raise ValueError(f"lr must be a positive number, got {lr}")
     g = torch.Generator().manual_seed(int(seed))
-    if not (isinstance(warmup, int) and 0 <= warmup < steps):
+    if isinstance(warmup, bool) or not (isinstance(warmup, int) and 0 <= warmup < steps):
         raise ValueError(f"warmup must be an integer in [0, n_steps), got {warmup!r}")
     # fused=None (not False) keeps torch's default: the for-loop Adam on CPU
     opt = torch.optim.Adam(
