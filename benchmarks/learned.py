@@ -5,6 +5,8 @@
     python benchmarks/learned.py --part gan --seeds 3     # the GAN's remedies (item 4)
     python benchmarks/learned.py --part ceiling --seeds 10 --targets two_moons  # vs exact score
     python benchmarks/learned.py --part flow --rows 0,1   # RealNVP in 20 s (item 3)
+    python benchmarks/learned.py --part data --seeds 10 --targets separated_mixture
+    python benchmarks/learned.py --part recipe --seeds 10  # per-seed data, prior at the mean
     python benchmarks/learned.py --append             # also append the tables to results.md
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
@@ -224,6 +226,127 @@ def ceiling_table(names, seeds) -> str:
     return "\n".join(lines)
 
 
+#: the recipe part: samplers (method, steps) and the training data of each recipe
+RECIPE_SAMPLERS = (("em", 500), ("pc", 250), ("pc", 1000), ("ode", 100))
+RECIPE_DATA = 50_000
+
+
+def recipe_table(names, seeds) -> str:
+    """The default score.fit trained two ways, sampled from the same draws (paired per seed).
+
+    before: the 5,000 points of seed 1 that every seed shares (as the tables above), prior
+    N(0, I). recipe: 50,000 points of seed 100 + s, so the data's own sampling error is not
+    shared by every seed (seed 1's points give separated_mixture's small mode 0.207) and is
+    3x smaller (sd of that weight 0.0018, against 0.0057 at 5,000); the samplers start from
+    N(alpha_T m, I), m the data's mean (``sde.sample(..., prior_mean=)``). Same training
+    (score.fit's defaults, 3,000 steps of 512: the data's size does not change the cost).
+    Exact draws of the target (seed 10,000 + s) give the measure's spread for a perfect
+    sampler.
+    """
+    vp = sde.VP()
+    lines = [
+        "| target | sampler | exact draws | before | recipe | recipe - before"
+        " | seeds <= 1.3 (exact draws / before / recipe) | train CPU s (recipe) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        t = targets.get(name)
+        shared = t.sample(5000, seed=1)
+        q = {(k, m): [] for k in ("before", "recipe") for m in RECIPE_SAMPLERS}
+        draws, secs = [], []
+        for s in seeds:
+            draws.append(metrics.quality(t.sample(N, seed=10_000 + s), t, seed=s, repeats=3))
+            own = t.sample(RECIPE_DATA, seed=100 + s)
+            for key, data, mean in (("before", shared, None), ("recipe", own, own.mean(0))):
+                fit = functools.partial(score.fit, data, an_sde=vp, progress=False, seed=s)
+                model, dt = _cpu(fit)
+                if key == "recipe":
+                    secs.append(dt)
+                for m, k in RECIPE_SAMPLERS:
+                    run = dict(method=m, n_steps=k, seed=s, prior_mean=mean)
+                    x = sde.sample(model, vp, N, **run).final()
+                    q[key, (m, k)].append(metrics.quality(x, t, seed=s, repeats=3))
+            per_seed = ", ".join(f"{k} {m}{n} {v[-1]:.2f}" for (k, (m, n)), v in q.items())
+            print(f"  {name}, seed {s}: draws {draws[-1]:.2f}, {per_seed}", flush=True)
+        for m, k in RECIPE_SAMPLERS:
+            before, recipe = q["before", (m, k)], q["recipe", (m, k)]
+            hits = "/".join(str(sum(v <= 1.3 for v in vs)) for vs in (draws, before, recipe))
+            diff = [a - b for a, b in zip(recipe, before, strict=True)]
+            label = f"{LABELS[m]} {k} steps"
+            cells = [_ms(draws), _ms(before), _ms(recipe), _ms(diff), f"{hits} of {len(seeds)}"]
+            lines.append("| " + " | ".join([name, label, *cells, _ms(secs)]) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+#: the data part: (label, n points, data seed of training seed s)
+DATA_ROWS = (
+    ("5,000 points of seed 1 (shared; before)", 5000, lambda s: 1),
+    ("5,000 points of seed 100 + s", 5000, lambda s: 100 + s),
+    ("50,000 points of seed 100 + s", 50_000, lambda s: 100 + s),
+)
+
+
+def data_table(names, seeds) -> str:
+    """What the training data and the prior's mean do, against the exact score (paired).
+
+    Per seed s: ``sde.exact_score`` and the default score.fit on each DATA_ROWS data set
+    (training seed s) are sampled from the same draws (sampling seed s), with the prior
+    N(0, I) and with N(alpha_T m, I) (m: the data's mean, the exact score's the target's).
+    Columns: quality and small-mode weight, mean +- sd over seeds, and the paired difference
+    from the exact score under the same prior. Mixture targets only.
+    """
+    vp = sde.VP()
+    lines = [
+        "| target | score | prior | EM | PC | PF-ODE | weight (EM / PF-ODE)"
+        " | model - exact score: quality (EM / PC / PF-ODE)"
+        " | model - exact score: weight (EM / PF-ODE) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        t = targets.get(name)
+        if not isinstance(t, targets.GaussianMixture):
+            continue
+        runs = {}  # (score label, prior label) -> {sampler: ([quality], [weight])}
+        exact, t_mean = sde.exact_score(t, vp), t.sample(200_000, seed=7).mean(0)
+        for s in seeds:
+            _measure(runs, ("exact score", "N(0, I)"), exact, t, None, s)
+            _measure(runs, ("exact score", "at the mean"), exact, t, t_mean, s)
+            for label, n, data_seed in DATA_ROWS:
+                data = t.sample(n, seed=data_seed(s))
+                model = score.fit(data, an_sde=vp, progress=False, seed=s)
+                _measure(runs, (label, "N(0, I)"), model, t, None, s)
+                _measure(runs, (label, "at the mean"), model, t, data.mean(0), s)
+            print(f"  {name}, seed {s} done", flush=True)
+        for (label, prior), by in runs.items():
+            ref = runs["exact score", prior]
+            qs = [_ms(by[m][0]) for m, _ in SAMPLERS]
+            has_w = by["em"][1][0] is not None
+            w = f"{_ms(by['em'][1], '.3f')} / {_ms(by['ode'][1], '.3f')}" if has_w else ""
+            dq = dw = ""
+            if label != "exact score":
+                dq = " / ".join(_ms(_paired(by, ref, m, 0)) for m, _ in SAMPLERS)
+                if has_w:
+                    dw = " / ".join(_ms(_paired(by, ref, m, 1), ".3f") for m in ("em", "ode"))
+            lines.append("| " + " | ".join([name, label, prior, *qs, w, dq, dw]) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+def _measure(runs, key, fn, t, mean, s) -> None:
+    """Sample ``fn`` with each of SAMPLERS (seed s, prior mean ``mean``) into runs[key]."""
+    vp = sde.VP()
+    for m, k in SAMPLERS:
+        x = sde.sample(fn, vp, N, method=m, n_steps=k, seed=s, prior_mean=mean).final()
+        q, w = runs.setdefault(key, {}).setdefault(m, ([], []))
+        q.append(metrics.quality(x, t, seed=s, repeats=3))
+        w.append(_weight(x, t))
+
+
+def _paired(by, ref, m, i) -> list[float]:
+    return [a - b for a, b in zip(by[m][i], ref[m][i], strict=True)]
+
+
 def fm_table(names, seeds, rows=FM_ROWS) -> str:
     def measure(model, t, s):
         traj = model.trajectory(N, 50, seed=s)
@@ -306,17 +429,20 @@ def threads_table(n_steps: int = 1000) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parts = ("score", "ceiling", "fm", "gan", "flow", "threads", "all")
+    parts = ("score", "ceiling", "data", "recipe", "fm", "gan", "flow", "threads", "all")
     ap.add_argument("--part", choices=parts, default="all")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument(
         "--targets",
         default=None,
-        help="comma-separated (default: separated_mixture,two_moons; the flow part: all five)",
+        help="comma-separated (default: separated_mixture,two_moons; flow, recipe: all five)",
     )
     ap.add_argument("--rows", default=None, help="comma-separated row numbers (default: all)")
     ap.add_argument("--append", action="store_true", help="append to benchmarks/results.md")
     args = ap.parse_args(argv)
+    # the samplers too run at one thread (score.fit already does): at torch's default of
+    # two, sampling on this 2-core machine beside another busy process was 6x slower
+    torch.set_num_threads(config.default_threads())
     seeds = list(range(args.seeds))
     names = (args.targets or "separated_mixture,two_moons").split(",")
     pick = (lambda rows: [rows[int(i)] for i in args.rows.split(",")]) if args.rows else list
@@ -330,6 +456,17 @@ def main(argv=None) -> int:
         sections.append(
             "### Score samplers: the default model against the exact score\n\n"
             + ceiling_table(names, seeds)
+        )
+    if args.part in ("data", "all"):
+        sections.append(
+            "### Score samplers: the training data and the prior's mean, against the exact score"
+            "\n\n" + data_table(names, seeds)
+        )
+    if args.part in ("recipe", "all"):
+        recipe_names = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
+        sections.append(
+            "### Score samplers: per-seed data of 50,000 points and the prior at the data's mean"
+            "\n\n" + recipe_table(recipe_names, seeds)
         )
     if args.part in ("fm", "all"):
         sections.append("### Flow matching\n\n" + fm_table(names, seeds, pick(FM_ROWS)))

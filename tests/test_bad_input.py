@@ -221,6 +221,14 @@ def test_8_reverse_sampler_inputs_are_named_not_more_steps():
     an_sde, fn = sde.VP(), sde.exact_score(mixture(), sde.VP())
     with pytest.raises(ValueError, match="x_T has 4 of 4 points with NaN"):
         sde.sample(fn, an_sde, 4, method="em", n_steps=10, x_T=torch.full((4, 2), NAN))
+    with pytest.raises(ValueError, match=r"prior_mean must have shape \(2,\), got \(3,\)"):
+        sde.sample(fn, an_sde, 4, method="ode", n_steps=3, prior_mean=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="prior_mean must be finite"):
+        sde.sample(fn, an_sde, 4, method="ode", n_steps=3, prior_mean=[NAN, 0.0])
+    with pytest.raises(TypeError, match=r"prior_mean must be a \(2,\) vector of numbers"):
+        sde.sample(fn, an_sde, 4, method="ode", n_steps=3, prior_mean="mean")
+    with pytest.raises(ValueError, match="give x_T or prior_mean, not both"):
+        sde.sample(fn, an_sde, 4, method="ode", n_steps=3, x_T=torch.zeros(4, 2), prior_mean=[0, 0])
     with pytest.raises(ValueError, match="score_fn returned NaN or inf at 4 of 4"):
         sde.sample(lambda x, t: torch.full_like(x, NAN), an_sde, 4, method="em", n_steps=10)
     with pytest.raises(ValueError, match="beta_max must be finite"):
