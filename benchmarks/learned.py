@@ -201,10 +201,7 @@ def ceiling_table(names, seeds) -> str:
         " | seeds <= 1.3 (exact draws / exact score / learned) | train CPU s |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name in names:
-        t = targets.get(name)
-        if not isinstance(t, targets.GaussianMixture):
-            continue
+    for name, t in _mixtures(names):
         data, exact = t.sample(5000, seed=1), sde.exact_score(t, vp)
         q = {(k, m): [] for k in ("learned", "exact") for m, _ in SAMPLERS}
         draws, secs = [], []
@@ -303,20 +300,17 @@ def data_table(names, seeds) -> str:
         " | model - exact score: weight (EM / PF-ODE) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in names:
-        t = targets.get(name)
-        if not isinstance(t, targets.GaussianMixture):
-            continue
+    for name, t in _mixtures(names):
         runs = {}  # (score label, prior label) -> {sampler: ([quality], [weight])}
         exact, t_mean = sde.exact_score(t, vp), t.sample(200_000, seed=7).mean(0)
         for s in seeds:
-            _measure(runs, ("exact score", "N(0, I)"), exact, t, None, s)
-            _measure(runs, ("exact score", "at the mean"), exact, t, t_mean, s)
+            _measure(runs, ("exact score", "N(0, I)"), exact, vp, t, None, s)
+            _measure(runs, ("exact score", "at the mean"), exact, vp, t, t_mean, s)
             for label, n, data_seed in DATA_ROWS:
                 data = t.sample(n, seed=data_seed(s))
                 model = score.fit(data, an_sde=vp, progress=False, seed=s)
-                _measure(runs, (label, "N(0, I)"), model, t, None, s)
-                _measure(runs, (label, "at the mean"), model, t, data.mean(0), s)
+                _measure(runs, (label, "N(0, I)"), model, vp, t, None, s)
+                _measure(runs, (label, "at the mean"), model, vp, t, data.mean(0), s)
             print(f"  {name}, seed {s} done", flush=True)
         for (label, prior), by in runs.items():
             ref = runs["exact score", prior]
@@ -333,9 +327,16 @@ def data_table(names, seeds) -> str:
     return "\n".join(lines)
 
 
-def _measure(runs, key, fn, t, mean, s) -> None:
+def _mixtures(names):
+    """(name, target) for the Gaussian mixtures among names: the targets with an exact score."""
+    for name in names:
+        t = targets.get(name)
+        if isinstance(t, targets.GaussianMixture):
+            yield name, t
+
+
+def _measure(runs, key, fn, vp, t, mean, s) -> None:
     """Sample ``fn`` with each of SAMPLERS (seed s, prior mean ``mean``) into runs[key]."""
-    vp = sde.VP()
     for m, k in SAMPLERS:
         x = sde.sample(fn, vp, N, method=m, n_steps=k, seed=s, prior_mean=mean).final()
         q, w = runs.setdefault(key, {}).setdefault(m, ([], []))
