@@ -221,11 +221,11 @@ def test_8_reverse_sampler_inputs_are_named_not_more_steps():
     an_sde, fn = sde.VP(), sde.exact_score(mixture(), sde.VP())
     with pytest.raises(ValueError, match="x_T has 4 of 4 points with NaN"):
         sde.sample(fn, an_sde, 4, method="em", n_steps=10, x_T=torch.full((4, 2), NAN))
-    with pytest.raises(ValueError, match=r"prior_mean must have shape \(2,\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"prior_mean must have shape .* got \(3,\)"):
         sde.sample(fn, an_sde, 4, method="ode", n_steps=3, prior_mean=[1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="prior_mean must be finite"):
+    with pytest.raises(ValueError, match="prior_mean has 1 non-finite values"):
         sde.sample(fn, an_sde, 4, method="ode", n_steps=3, prior_mean=[NAN, 0.0])
-    with pytest.raises(TypeError, match=r"prior_mean must be a \(2,\) vector of numbers"):
+    with pytest.raises(TypeError, match=r"prior_mean must be an \(1, 2\) or \(2,\) array"):
         sde.sample(fn, an_sde, 4, method="ode", n_steps=3, prior_mean="mean")
     with pytest.raises(ValueError, match="give x_T or prior_mean, not both"):
         sde.sample(fn, an_sde, 4, method="ode", n_steps=3, x_T=torch.zeros(4, 2), prior_mean=[0, 0])

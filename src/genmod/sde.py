@@ -27,7 +27,13 @@ import torch
 from genmod import odes
 from genmod.arrays import as_points, check_dim, check_n, generator
 from genmod.densities import GaussianMixture
-from genmod.guards import check_positive, check_work, divergence_cause, first_call_checked
+from genmod.guards import (
+    check_positive,
+    check_start,
+    check_work,
+    divergence_cause,
+    first_call_checked,
+)
 from genmod.toys import Gaussian
 from genmod.trajectory import Trajectory
 
@@ -343,7 +349,7 @@ def sample(
         x = an_sde.prior_sample(n, g, d)
         if prior_mean is not None:
             alpha_T = an_sde.marginal(an_sde.T)[0]
-            x = x + alpha_T.float() * _prior_mean(prior_mean, d)
+            x = x + alpha_T.float() * check_start(prior_mean, 1, "prior_mean", dim=d)[0]
     elif prior_mean is not None:
         raise ValueError("give x_T or prior_mean, not both (x_T already fixes the start)")
     else:
@@ -371,19 +377,6 @@ def sample(
         extras.update(snr=snr, n_corrector=n_corrector)
     times = torch.tensor(ts).float()
     return Trajectory(xs, times, "map", LABELS[method], n_evals=nfe, extras=extras)
-
-
-def _prior_mean(m, d: int) -> torch.Tensor:
-    """Check :func:`sample`'s ``prior_mean``: a finite (d,) vector, returned as float."""
-    try:
-        m = torch.as_tensor(m, dtype=torch.float32)
-    except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"prior_mean must be a ({d},) vector of numbers, got {m!r}") from None
-    if tuple(m.shape) != (d,):
-        raise ValueError(f"prior_mean must have shape ({d},), got {tuple(m.shape)}")
-    if not torch.isfinite(m).all():
-        raise ValueError(f"prior_mean must be finite, got {m.tolist()}")
-    return m
 
 
 def _reverse_sde(score_fn, an_sde, x, n_steps, snr, n_corrector, g):
