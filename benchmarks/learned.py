@@ -7,6 +7,7 @@
     python benchmarks/learned.py --part flow --rows 0,1   # RealNVP in 20 s (item 3)
     python benchmarks/learned.py --part data --seeds 10 --targets separated_mixture
     python benchmarks/learned.py --part recipe --seeds 10  # per-seed data, prior at the mean
+    python benchmarks/learned.py --part snr --seeds 5     # PC's corrector step, recipe's model
     python benchmarks/learned.py --append             # also append the tables to results.md
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
@@ -276,6 +277,52 @@ def recipe_table(names, seeds) -> str:
     return "\n".join(lines)
 
 
+#: the snr part: (predictor steps, corrector snr) of each PC run; EM 500 steps beside them
+SNR_RUNS = ((250, 0.16), (250, 0.08), (250, 0.04), (250, 0.02), (1000, 0.16), (1000, 0.04))
+
+
+def snr_table(names, seeds) -> str:
+    """PC's corrector step against its predictor steps, on the recipe's model (paired).
+
+    Per seed s: the recipe's model (50,000 points of seed 100 + s, training seed s, prior at
+    the data's mean) sampled by EM 500 steps and by PC with each (predictor steps, corrector
+    snr) of SNR_RUNS (step 2 (snr |z| / |s|)^2: Song et al.'s 0.16 is the default), all from
+    sampling seed s. The corrector is a Langevin step on the model's p_t, whose own bias
+    grows with the step (the snr) and whose reach grows with the number of steps.
+    """
+    vp = sde.VP()
+    runs = [("em", 500, None)] + [("pc", k, r) for k, r in SNR_RUNS]
+    lines = [
+        "| target | sampler | exact draws | quality | PC - EM 500 | seeds <= 1.3 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        t = targets.get(name)
+        q = {run: [] for run in runs}
+        draws = []
+        for s in seeds:
+            draws.append(metrics.quality(t.sample(N, seed=10_000 + s), t, seed=s, repeats=3))
+            data = t.sample(RECIPE_DATA, seed=100 + s)
+            model = score.fit(data, an_sde=vp, progress=False, seed=s)
+            for m, k, r in runs:
+                opts = {} if r is None else {"snr": r}
+                run = dict(method=m, n_steps=k, seed=s, prior_mean=data.mean(0), **opts)
+                x = sde.sample(model, vp, N, **run).final()
+                q[m, k, r].append(metrics.quality(x, t, seed=s, repeats=3))
+            per_seed = ", ".join(f"{m}{k} {r or ''} {v[-1]:.2f}" for (m, k, r), v in q.items())
+            print(f"  {name}, seed {s}: draws {draws[-1]:.2f}, {per_seed}", flush=True)
+        em = q["em", 500, None]
+        for m, k, r in runs:
+            label = f"{LABELS[m]} {k} steps" + ("" if r is None else f", snr {r}")
+            diff = "" if r is None else _ms([a - b for a, b in zip(q[m, k, r], em, strict=True)])
+            hits = f"{sum(v <= 1.3 for v in q[m, k, r])} of {len(seeds)}"
+            lines.append(
+                "| " + " | ".join([name, label, _ms(draws), _ms(q[m, k, r]), diff, hits]) + " |"
+            )
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
 #: the data part: (label, n points, data seed of training seed s)
 DATA_ROWS = (
     ("5,000 points of seed 1 (shared; before)", 5000, lambda s: 1),
@@ -430,7 +477,7 @@ def threads_table(n_steps: int = 1000) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parts = ("score", "ceiling", "data", "recipe", "fm", "gan", "flow", "threads", "all")
+    parts = ("score", "ceiling", "data", "recipe", "snr", "fm", "gan", "flow", "threads", "all")
     ap.add_argument("--part", choices=parts, default="all")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument(
@@ -468,6 +515,12 @@ def main(argv=None) -> int:
         sections.append(
             "### Score samplers: per-seed data of 50,000 points and the prior at the data's mean"
             "\n\n" + recipe_table(recipe_names, seeds)
+        )
+    if args.part in ("snr", "all"):
+        snr_names = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
+        sections.append(
+            "### Score samplers: PC's corrector step (snr) on the recipe's model\n\n"
+            + snr_table(snr_names, seeds)
         )
     if args.part in ("fm", "all"):
         sections.append("### Flow matching\n\n" + fm_table(names, seeds, pick(FM_ROWS)))

@@ -114,6 +114,10 @@ MODES = {
         notebooks=False,
     ),
 }
+# The corrector's snr of the reverse SDE's PC sampler, tuned on the learned models
+# (`benchmarks/learned.py --part snr`, 5 seeds): at sde.sample's default 0.16 (Song et al.'s)
+# the corrector follows the model's errors; 0.04 reads as EM does on all five targets.
+PC_SNR = 0.04
 # Chains: every step size is adapted during a warm-up (mcmc.sample(step_size="auto"),
 # dual averaging towards each method's target acceptance); ULA, which has no accept step to
 # adapt on, runs at MALA's adapted step. Warm-up and kept steps as fractions of
@@ -262,7 +266,10 @@ def map_rows(t, mode: Mode) -> list[dict]:
     for method, n_steps in mode.sde_steps:
 
         def draw(s, method=method, n_steps=n_steps):
-            tr = sde.sample(sm, vp, N, method=method, n_steps=n_steps, seed=s, prior_mean=mean)
+            opts = dict(snr=PC_SNR) if method == "pc" else {}
+            tr = sde.sample(
+                sm, vp, N, method=method, n_steps=n_steps, seed=s, prior_mean=mean, **opts
+            )
             return tr.final(), tr.n_evals * N
 
         add(
@@ -270,7 +277,8 @@ def map_rows(t, mode: Mode) -> list[dict]:
             dt,
             draw,
             None,
-            f"VP SDE, {n_steps} steps; one score model for all three",
+            f"VP SDE, {n_steps} steps{f', snr {PC_SNR}' if method == 'pc' else ''}; "
+            "one score model for all three",
         )
 
     fm, dt = _timed(lambda: flow_matching.fit(data, progress=False, seed=0, **fit))
