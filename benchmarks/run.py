@@ -115,8 +115,9 @@ MODES = {
     ),
 }
 # The corrector's snr of the reverse SDE's PC sampler, tuned on the learned models
-# (`benchmarks/learned.py --part snr`, 5 seeds): at sde.sample's default 0.16 (Song et al.'s)
-# the corrector follows the model's errors; 0.04 reads as EM does on all five targets.
+# (`benchmarks/learned.py --part snr`, 10 seeds in results.md): at sde.sample's default 0.16
+# (Song et al.'s) the corrector follows the model's errors; 0.04 improves PC 250 by 0.2-0.6
+# noise floors on every target, to about EM's quality.
 PC_SNR = 0.04
 # Chains: every step size is adapted during a warm-up (mcmc.sample(step_size="auto"),
 # dual averaging towards each method's target acceptance); ULA, which has no accept step to
