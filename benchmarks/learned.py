@@ -11,7 +11,8 @@
     python benchmarks/learned.py --append             # also append the tables to results.md
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
-samples (seed 1, as benchmarks/run.py) and reports quality = metrics.quality(...,
+samples (seed 1, as benchmarks/run.py did until it moved to 50,000; the parts recipe and snr
+use 50,000 of seed 100 + s, and data compares them) and reports quality = metrics.quality(...,
 repeats=3) of 2,000 samples as mean +- standard deviation over the seeds, the weight of the
 small mode on separated_mixture (exact: 0.2; the 5,000 training points have 0.207), and
 training seconds: CPU seconds of the process (one torch thread, so about the wall time of an
