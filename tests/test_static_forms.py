@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from genmod import mcmc, render_static, scene, targets, widgets
+from genmod import mcmc, plots, render_static, scene, targets, widgets
 from genmod.trajectory import Trajectory
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -102,6 +102,18 @@ def test_budget_and_frame_picking():
     with pytest.raises(ValueError, match="max_frames"):
         scene.Budget(max_frames=1)
     assert scene.downsample_notice(10, 10, 5, 5) == ""
+
+
+def test_the_last_slider_label_stays_inside_the_figure():
+    # the last step's label is centred on the slider's right end, which is the plot's right
+    # edge minus the slider's right padding; the label must end inside the 500 px figure
+    base = go.Figure(go.Scatter(x=[0], y=[0])).update_layout(margin=dict(r=20), width=500)
+    patches = [scene.Patch({0: {"x": [k]}}) for k in range(2)]
+    for last in ("b", "a much longer last label"):
+        (slider,) = render_static.static_spec(base, patches, ["a", last])["layout"]["sliders"]
+        pad = slider["pad"].get("r", 0)
+        assert 500 - 20 - pad + plots.text_width(last) / 2 <= 500, (last, pad)
+        assert (pad > 0) == (last != "b")  # short labels: the slider is left as it was
 
 
 def test_explorers_carry_a_static_form():

@@ -39,6 +39,16 @@ def _np(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
 
 
+def text_width(text: str, size: float = 12.0) -> float:
+    """About how many pixels ``text`` takes in Helvetica/Arial at ``size`` px (widths of
+    Arial's glyphs, rounded; a little wide rather than narrow)."""
+    narrow, wide = set("fijlrt()[] .,:;'|!"), set("mwMW")
+    em = sum(
+        0.3 if c in narrow else 0.9 if c in wide else 0.7 if c.isupper() else 0.58 for c in text
+    )
+    return em * size + 4
+
+
 def layout(fig: go.Figure, height: int = 420, width: int | None = None, **kw) -> go.Figure:
     """Apply the notes' light layout (no template: keeps stored figures small)."""
     fig.update_layout(

@@ -13,13 +13,14 @@ from __future__ import annotations
 import copy
 import html
 import json
+import math
 import re
 
 import plotly.graph_objects as go
 from _plotly_utils.utils import convert_to_base64
 from plotly.io.json import to_json_plotly
 
-from genmod import density_image
+from genmod import density_image, plots
 from genmod.scene import Patch
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -156,7 +157,7 @@ def static_spec(
             height=h0 + extra,
             margin=dict(b=b0 + extra, t=t0),
             updatemenus=[_buttons(interval_ms, controls_y)],
-            sliders=[_slider(labels, slider_prefix, controls_y, slider_x)],
+            sliders=[_slider(labels, slider_prefix, controls_y, slider_x, m.get("r", 80))],
         ),
     )
     spec["frames"] = frames
@@ -224,8 +225,11 @@ def _buttons(interval_ms: int, y: float) -> dict:
     )
 
 
-def _slider(labels: list[str], prefix: str, y: float, x: float) -> dict:
+def _slider(labels: list[str], prefix: str, y: float, x: float, margin_r: float) -> dict:
     steps = [dict(method="animate", label=lab, args=[[lab], _animate_args(0)]) for lab in labels]
+    # the last step's label is centred on the slider's end: keep it inside the figure
+    short = plots.text_width(labels[-1]) / 2 - margin_r
+    room = dict(r=math.ceil(short)) if short > 0 else {}
     return dict(
         active=0,
         steps=steps,
@@ -234,7 +238,7 @@ def _slider(labels: list[str], prefix: str, y: float, x: float) -> dict:
         xanchor="left",
         y=y,
         yanchor="top",
-        pad=dict(t=10),
+        pad=dict(t=10, **room),
         currentvalue=dict(prefix=prefix, font=dict(size=11)),
         name="frame",
     )
