@@ -5,9 +5,10 @@ import torch
 
 torch.set_num_threads(1)
 
-#: the longest test (a strict nbval pass over every notebook in a subprocess, ~8 minutes):
-#: collected first, so pytest-xdist's loadfile scheduler hands it to a worker at once and the
-#: other worker runs everything else beside it, instead of one core idling at the end
+#: the longest test when it runs (GENMOD_CROSS_MACHINE=1: a strict nbval pass over every
+#: notebook in a subprocess, 11-13 minutes): collected first, so pytest-xdist's loadfile
+#: scheduler hands it to a worker at once and the other worker runs everything else beside
+#: it, instead of one core idling at the end
 FIRST = "tests/test_cross_machine.py"
 
 
