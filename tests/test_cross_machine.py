@@ -21,7 +21,8 @@ def test_the_committed_cross_machine_pass_is_for_these_files():
         f"{len(stale)} file(s) changed since the last pass under another instruction set "
         f"({record['date']}): {', '.join(stale[:10])}. Run `python tests/cross_machine.py isa` "
         "(11-13 minutes; it rewrites tests/cross_machine_record.json on success) and commit"
-        " the record."
+        " the record. If you only opened and saved notebooks, `git checkout notebooks/`"
+        " restores the committed ones."
     )
 
 
