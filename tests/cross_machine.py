@@ -56,10 +56,14 @@ PERTURBATIONS = {
 
 
 def fingerprint(root: Path = ROOT) -> dict[str, str]:
-    """sha256 of every file of :data:`INPUTS` under ``root``, by posix path."""
+    """sha256 of every file of :data:`INPUTS` under ``root``, by posix path, with line endings
+    read as LF (a checkout with git's autocrlf, as on Windows, holds the same files)."""
     files = sorted({p for pattern in INPUTS for p in root.glob(pattern) if p.is_file()})
     return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+        p.relative_to(root).as_posix(): hashlib.sha256(
+            p.read_bytes().replace(b"\r\n", b"\n")
+        ).hexdigest()
+        for p in files
     }
 
 

@@ -32,6 +32,10 @@ def test_a_change_to_any_input_makes_the_record_stale(tmp_path):
         (tmp_path / rel).write_text("{}")
     record = {"inputs": cross_machine.fingerprint(tmp_path)}
     assert len(record["inputs"]) == 3 and not cross_machine.stale_inputs(record, tmp_path)
+    (tmp_path / "src/genmod/b.py").write_bytes(b"{}\r\n")  # a CRLF checkout of "{}\n"
+    record = {"inputs": cross_machine.fingerprint(tmp_path)}
+    (tmp_path / "src/genmod/b.py").write_bytes(b"{}\n")
+    assert not cross_machine.stale_inputs(record, tmp_path)
     (tmp_path / "src/genmod/b.py").write_text("x = 1\n")
     (tmp_path / "src/genmod/c.py").write_text("")
     (tmp_path / "notebooks/a.ipynb").unlink()
