@@ -32,7 +32,7 @@ from pathlib import Path
 import browser_support as bs  # tests/ is on sys.path (pytest rootdir-relative import)
 import browser_widgets as bw
 import pytest
-from ci_support import skip_or_fail
+from ci_support import in_ci, skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -44,7 +44,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 CPU_SLOWDOWN = float(os.environ.get("GENMOD_BROWSER_SLOWDOWN", "1"))
 NOTEBOOK_TIMEOUT_S = 300  # one notebook: open, kernel, run all, render (about 30-60 s unloaded)
 KERNEL_RSS_LIMIT_MB = 1024  # Binder kills a session past 2 GB; the kernel gets half
-TILES = os.environ.get("GENMOD_BROWSER_TILES", "0" if os.environ.get("CI") else "1") == "1"
+TILES = os.environ.get("GENMOD_BROWSER_TILES", "0" if in_ci() else "1") == "1"
 
 pytestmark = pytest.mark.browser
 
