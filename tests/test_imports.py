@@ -55,3 +55,20 @@ def test_the_cycle_check_finds_a_cycle(tmp_path):
     (tmp_path / "b.py").write_text("def f():\n    import genmod.a\n")
     (tmp_path / "c.py").write_text("from genmod.a import f\n")
     assert cycles(graph(tmp_path)) == [["genmod.a", "genmod.b", "genmod.a"]]
+
+
+def test_importing_genmod_leaves_arviz_for_first_use():
+    # arviz_stats (with scipy.signal) took about 2 s of every kernel's first cell; the ESS and
+    # R-hat functions import it when first called
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, genmod\n"
+        "from genmod import widgets, diagnostics, mcmc, targets\n"
+        "assert 'arviz_stats' not in sys.modules\n"
+        "tr = mcmc.sample(targets.get('gaussian'), 'rwm', n_chains=4, n_steps=50, seed=0)\n"
+        "print(float(diagnostics.ess(tr).min()) > 0, 'arviz_stats' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"], out.stdout + out.stderr

@@ -14,11 +14,11 @@ Trajectory, :func:`draws` gives ``(d, n_chains, n_draws)``.
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
 import torch
-from arviz_stats.base import array_stats
 
 from genmod.trajectory import Trajectory
 
@@ -149,6 +149,15 @@ def ess_geyer(x) -> float:
     return float(m * n / max(tau, 1 / np.log10(m * n)))
 
 
+@functools.cache
+def _array_stats():
+    """arviz_stats' array functions, imported on first use: the import (scipy.signal with it)
+    takes about 2 s, which every kernel importing genmod would pay before its first cell."""
+    from arviz_stats.base import array_stats
+
+    return array_stats
+
+
 def ess(traj: Trajectory, method: str = "bulk", burn_in: int | None = None) -> np.ndarray:
     """Effective sample size of each coordinate, summed over chains (arviz). Returns (d,).
 
@@ -162,7 +171,7 @@ def ess(traj: Trajectory, method: str = "bulk", burn_in: int | None = None) -> n
     x = draws(traj, burn_in, min_draws=4)
     prob = TAIL_PROB if method == "tail" else None
     with np.errstate(divide="ignore", invalid="ignore"):  # constant chains: handled below
-        out = array_stats.ess(x, chain_axis=-2, draw_axis=-1, method=method, prob=prob)
+        out = _array_stats().ess(x, chain_axis=-2, draw_axis=-1, method=method, prob=prob)
     out = np.asarray(out)
     const = (x == x[..., :1]).all((-2, -1))  # a coordinate no chain ever changed
     return np.where(const, _stuck("ess") if const.any() else 0.0, out)
@@ -178,7 +187,7 @@ def rhat(traj: Trajectory, burn_in: int | None = None) -> np.ndarray:
     if x.shape[1] < 4:
         raise ValueError(f"R-hat needs at least 4 chains, got {x.shape[1]}")
     with np.errstate(divide="ignore", invalid="ignore"):  # constant chains: handled below
-        out = np.asarray(array_stats.rhat(x, chain_axis=-2, draw_axis=-1, method="rank"))
+        out = np.asarray(_array_stats().rhat(x, chain_axis=-2, draw_axis=-1, method="rank"))
     # chains constant in time: R-hat is 1 if they all sit at one value, else inf (documented)
     const = (x == x[..., :1]).all(-1).all(-1)
     if const.any():
