@@ -233,6 +233,16 @@ JS_PLAYING = """(i) => {
 }"""
 
 
+# Click figure i's Pause button (plotly's updatemenu listens for the click on the button)
+JS_PAUSE = """(i) => {
+  const gd = document.querySelector(`[data-genmod-fig="${i}"]`);
+  const pause = Array.from(gd.querySelectorAll('.updatemenu-button'))
+    .find(b => b.textContent.trim() === 'Pause');
+  if (pause) pause.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+  return !!pause;
+}"""
+
+
 def play_and_watch(page, fig: int, timeout_s: float = 45.0) -> tuple[dict[str, bool], float]:
     """Click figure ``fig``'s Play button (a real click on plotly's SVG button) and poll until
     every panel's particles moved. Returns (moved per panel, seconds from click to all moved).
@@ -255,9 +265,9 @@ def play_and_watch(page, fig: int, timeout_s: float = 45.0) -> tuple[dict[str, b
             break
         page.wait_for_timeout(50)
     elapsed = round(time.monotonic() - t0, 3)
-    pause = gd.locator(".updatemenu-button", has_text="Pause")
-    if pause.count():
-        pause.first.click()
+    # Pause is cleanup, not a check: dispatched in the page, where Playwright's click would
+    # first wait for the button to hold still over animation frames the page is busy drawing
+    page.evaluate(JS_PAUSE, fig)
     t1 = time.monotonic()
     while page.evaluate(JS_PLAYING, fig) and time.monotonic() - t1 < timeout_s:
         page.wait_for_timeout(100)
