@@ -203,6 +203,25 @@ def test_classifier_guidance_with_exact_logits_is_the_exact_guided_score():
     assert fn.dim == 8 and torch.allclose(fn(x, 0.4), ref(x, 0.4), atol=1e-8)
 
 
+def test_classifier_guidance_takes_one_label_per_particle():
+    t = targets.get("mixture_unequal_d8")
+
+    def logits(x, time):
+        return sde.marginal_target(t, VP, float(time)).component_log_probs(x)
+
+    x = t.sample(6, seed=4).double()
+    labels = [0, 0, 2, 2, 1, 1]
+    both = control.classifier_guided(sde.exact_score(t, VP), logits, labels, strength=2.0)
+    for k in (0, 1, 2):  # rows asking for class k get the score guided to class k alone
+        one = control.classifier_guided(sde.exact_score(t, VP), logits, k, strength=2.0)
+        rows = [i for i, y in enumerate(labels) if y == k]
+        assert torch.allclose(both(x, 0.4)[rows], one(x, 0.4)[rows], atol=1e-12)
+    with pytest.raises(ValueError, match="6 labels for 4 particles"):
+        both(x[:4], 0.4)
+    with pytest.raises(ValueError, match="integer or a 1-D sequence"):
+        control.classifier_guided(sde.exact_score(t, VP), logits, 1.5)
+
+
 @pytest.mark.slow
 def test_noisy_classifier_learns_the_modes():
     t = targets.get("mixture_d8")

@@ -209,24 +209,33 @@ def fit_classifier(
 
 
 def classifier_guided(
-    score_fn: Callable, classifier: Callable, label: int, strength: float = 1.0
+    score_fn: Callable, classifier: Callable, label, strength: float = 1.0
 ) -> Callable:
     """s(x, t) + strength * grad_x log p_t(y = label | x): classifier guidance with a network.
 
-    classifier: ``classifier(x, t)`` -> (n, K) logits (a :class:`Classifier`). Returns
-    score_fn(x, t); the gradient comes from one autograd pass through the classifier.
+    classifier: ``classifier(x, t)`` -> (n, K) logits (a :class:`Classifier`). label: one
+    class for every particle, or a sequence of n classes, one per particle (so one sampler
+    run asks for several classes at once). Returns score_fn(x, t); the gradient comes from
+    one autograd pass through the classifier.
     """
     if strength < 0:
         raise ValueError(f"strength must be >= 0, got {strength}")
+    labels = torch.as_tensor(label)
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool or labels.dim() > 1:
+        raise ValueError(f"label must be an integer or a 1-D sequence of integers, got {label!r}")
     k = getattr(classifier, "n_classes", None)
-    if k is not None and not 0 <= int(label) < k:
-        raise ValueError(f"label must be in 0..{k - 1}, got {label}")
+    if k is not None and labels.numel() and not bool(((labels >= 0) & (labels < k)).all()):
+        raise ValueError(f"label must be in 0..{k - 1}, got {label!r}")
+    labels = labels.long()
 
     def guided(x, t):
+        if labels.dim() == 1 and labels.shape[0] != x.shape[0]:
+            raise ValueError(f"{labels.shape[0]} labels for {x.shape[0]} particles")
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
-            log_p = torch.log_softmax(classifier(xg, t), 1)[:, int(label)].sum()
-            (grad,) = torch.autograd.grad(log_p, xg)
+            log_p = torch.log_softmax(classifier(xg, t), 1)
+            idx = labels.expand(x.shape[0]) if labels.dim() == 0 else labels
+            (grad,) = torch.autograd.grad(log_p.gather(1, idx[:, None]).sum(), xg)
         return score_fn(x, t) + strength * grad
 
     if hasattr(score_fn, "dim"):

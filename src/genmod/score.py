@@ -393,6 +393,7 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
     depth: int | None = None,
     base=None,
     ema: float | None = None,
+    fused: bool = False,
     progress: bool = True,
     seed: int = 0,
 ) -> ScoreModel:
@@ -415,6 +416,8 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
         benchmarks/learned.py it moved the PF-ODE on separated_mixture from 4.4 to 2.9 noise
         floors (5 seeds, spread about 3), but on eight_gaussians from 0.8 to 2.6 (one seed).
     ema: decay of an EMA of the weights (see :func:`genmod.training.fit`); None or 0: off.
+    fused: Adam's fused kernel (see :func:`genmod.training.fit`): the same maths with other
+        float rounding; 10-12% off a step of these nets (benchmarks/results.md).
     t_band: ``method="sde"`` only: None (t uniform), or ``(lo, hi, share)``: that share of
         every batch has t uniform on [lo, hi] (see :func:`dsm_loss`), e.g. ``(0.4, 0.8,
         0.75)`` for the VP SDE, where separated modes split and particles choose their mode.
@@ -471,6 +474,7 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
         progress=progress,
         desc=desc,
         ema=ema,
+        fused=fused,
         seed=seed,
     )
     return model
