@@ -9,6 +9,7 @@
     python benchmarks/learned.py --part recipe --seeds 10  # per-seed data, prior at the mean
     python benchmarks/learned.py --part snr --seeds 5     # PC's corrector step, recipe's model
     python benchmarks/learned.py --part tsample --seeds 5  # stratified training times t
+    python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
     python benchmarks/learned.py --append             # also append the tables to results.md
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import statistics
 import time
 from pathlib import Path
@@ -537,6 +539,58 @@ def threads_table(n_steps: int = 1000) -> str:
     return "\n".join(lines)
 
 
+#: the learned maps as benchmarks/run.py trains them (their defaults), and the fused-Adam
+#: variants the notebooks use: (label, fit, keywords)
+BUDGET_ROWS = [
+    ("VP score model (score.fit, 3,000 steps)", score.fit, {"an_sde": sde.VP()}),
+    ("VP score model, fused Adam", score.fit, {"an_sde": sde.VP(), "fused": True}),
+    ("noise ladder (score.fit, method 'ladder')", score.fit, {"method": "ladder"}),
+    ("flow matching (flow_matching.fit)", flow_matching.fit, {}),
+    ("RealNVP (flows.fit, 1,500 steps)", flows.fit, {}),
+    ("RealNVP, fused Adam", flows.fit, {"fused": True}),
+    ("GAN (gan.fit, 3,000 steps)", gan.fit, {"snapshot_every": 0}),
+]
+
+
+def budget_table(seeds, rows=BUDGET_ROWS) -> str:
+    """Training seconds of each learned map's default recipe (two_moons, 50,000 points).
+
+    Run it on an idle machine, one process: the issue's budgets are seconds of training, and
+    a second busy process on this 2-core machine costs 1.3-2x (the tables above were run
+    two at a time). CPU and wall seconds of the one-thread fit, per repeat (seed = training
+    seed); ms a step = median CPU seconds / steps.
+    """
+    from run import machine  # benchmarks/run.py, beside this script
+
+    data = targets.get("two_moons").sample(50000, seed=1)
+    load = os.getloadavg()[0]
+    lines = [
+        "| model | steps | CPU s, median (min-max) | wall s, median | ms a step |",
+        "|---|---|---|---|---|",
+    ]
+    for label, fit, kw in rows:
+        cpu, wall, steps = [], [], 0
+        for s in seeds:
+            t0 = time.perf_counter()
+            model, dt = _cpu(functools.partial(fit, data, progress=False, seed=s, **kw))
+            wall.append(time.perf_counter() - t0)
+            cpu.append(dt)
+            history = model.history  # the GAN keeps one list per player
+            steps = len(history["d_loss"] if isinstance(history, dict) else history)
+        med = statistics.median(cpu)
+        per_step = f"{1e3 * med / steps:.1f}" if steps else ""
+        lines.append(
+            f"| {label} | {steps:,} | {med:.1f} ({min(cpu):.1f}-{max(cpu):.1f}) | "
+            f"{statistics.median(wall):.1f} | {per_step} |"
+        )
+        print(lines[-1], flush=True)
+    lines.append(
+        f"\n{machine()}; {len(seeds)} repeat(s), load average {load:.2f} at the start and "
+        f"{os.getloadavg()[0]:.2f} at the end."
+    )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parts = (
@@ -550,6 +604,7 @@ def main(argv=None) -> int:
         "gan",
         "flow",
         "threads",
+        "budget",
         "all",
     )
     ap.add_argument("--part", choices=parts, default="all")
@@ -567,50 +622,43 @@ def main(argv=None) -> int:
     torch.set_num_threads(config.default_threads())
     seeds = list(range(args.seeds))
     names = (args.targets or "separated_mixture,two_moons").split(",")
+    every = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
     pick = (lambda rows: [rows[int(i)] for i in args.rows.split(",")]) if args.rows else list
-    sections = []
-    if args.part in ("score", "all"):
-        sections.append(
-            "### Score model (VP SDE), one change at a time\n\n"
-            + score_table(names, seeds, pick(SCORE_ROWS))
-        )
-    if args.part in ("ceiling", "all"):
-        sections.append(
-            "### Score samplers: the default model against the exact score\n\n"
-            + ceiling_table(names, seeds)
-        )
-    if args.part in ("data", "all"):
-        sections.append(
-            "### Score samplers: the training data and the prior's mean, against the exact score"
-            "\n\n" + data_table(names, seeds)
-        )
-    if args.part in ("recipe", "all"):
-        recipe_names = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
-        sections.append(
-            "### Score samplers: per-seed data of 50,000 points and the prior at the data's mean"
-            "\n\n" + recipe_table(recipe_names, seeds)
-        )
-    if args.part in ("snr", "all"):
-        snr_names = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
-        sections.append(
-            "### Score samplers: PC's corrector step (snr) on the recipe's model\n\n"
-            + snr_table(snr_names, seeds)
-        )
-    if args.part in ("tsample", "all"):
-        ts_names = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
-        sections.append(
-            "### Score model: stratified training times on the recipe's model\n\n"
-            + tsample_table(ts_names, seeds, pick(list(TSAMPLE_ROWS)))
-        )
-    if args.part in ("fm", "all"):
-        sections.append("### Flow matching\n\n" + fm_table(names, seeds, pick(FM_ROWS)))
-    if args.part in ("gan", "all"):
-        sections.append("### GAN\n\n" + gan_table(names, seeds, pick(GAN_ROWS)))
-    if args.part in ("flow", "all"):
-        flow_names = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
-        sections.append("### RealNVP flow\n\n" + flow_table(flow_names, seeds, pick(FLOW_ROWS)))
-    if args.part in ("threads", "all"):
-        sections.append("### Thread count of model fitting (1,000 steps)\n\n" + threads_table())
+    #: part -> (heading, table); "all" runs every part but budget, which must run alone
+    #: on an idle machine
+    tables = {
+        "score": (
+            "Score model (VP SDE), one change at a time",
+            lambda: score_table(names, seeds, pick(SCORE_ROWS)),
+        ),
+        "ceiling": (
+            "Score samplers: the default model against the exact score",
+            lambda: ceiling_table(names, seeds),
+        ),
+        "data": (
+            "Score samplers: the training data and the prior's mean, against the exact score",
+            lambda: data_table(names, seeds),
+        ),
+        "recipe": (
+            "Score samplers: per-seed data of 50,000 points and the prior at the data's mean",
+            lambda: recipe_table(every, seeds),
+        ),
+        "snr": (
+            "Score samplers: PC's corrector step (snr) on the recipe's model",
+            lambda: snr_table(every, seeds),
+        ),
+        "tsample": (
+            "Score model: stratified training times on the recipe's model",
+            lambda: tsample_table(every, seeds, pick(list(TSAMPLE_ROWS))),
+        ),
+        "fm": ("Flow matching", lambda: fm_table(names, seeds, pick(FM_ROWS))),
+        "gan": ("GAN", lambda: gan_table(names, seeds, pick(GAN_ROWS))),
+        "flow": ("RealNVP flow", lambda: flow_table(every, seeds, pick(FLOW_ROWS))),
+        "threads": ("Thread count of model fitting (1,000 steps)", threads_table),
+        "budget": ("Training seconds, idle machine", lambda: budget_table(seeds)),
+    }
+    chosen = [args.part] if args.part != "all" else [p for p in tables if p != "budget"]
+    sections = [f"### {tables[p][0]}\n\n" + tables[p][1]() for p in chosen]
     text = (
         f"## Learned samplers: training ablation ({len(seeds)} seeds, mean +- sd)\n\n"
         + "\n\n".join(sections)
