@@ -539,8 +539,8 @@ def threads_table(n_steps: int = 1000) -> str:
     return "\n".join(lines)
 
 
-#: the learned maps as benchmarks/run.py trains them (their defaults), and the fused-Adam
-#: variants the notebooks use: (label, fit, keywords)
+#: the learned maps' defaults, and the fused-Adam variants that notebooks 02 and 06 train
+#: (run.py trains RealNVP fused too): (label, fit, keywords)
 BUDGET_ROWS = [
     ("VP score model (score.fit, 3,000 steps)", score.fit, {"an_sde": sde.VP()}),
     ("VP score model, fused Adam", score.fit, {"an_sde": sde.VP(), "fused": True}),
