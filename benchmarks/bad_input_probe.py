@@ -36,6 +36,8 @@ nan_data = torch.randn(200, 2); nan_data[3, 0] = NAN
 """
 
 # (label, snippet ending with r = ..., want: argument name for an error or None, check)
+# (kept one case per few lines, as the issue numbers them)
+# fmt: off
 CASES = [
     ("1 em, score of wrong shape",
      "r = sde.sample(lambda x, t: -x[:, :1], sde.VP(), 20, method='em', n_steps=20)",
@@ -140,6 +142,7 @@ CASES = [
      "r = targets.from_log_prob(lambda x: -0.5 * (x.numpy() ** 2).sum(1), ((-3, 3), (-3, 3)))",
      "fn", None),
 ]
+# fmt: on
 
 RUNNER = """
 import signal, sys

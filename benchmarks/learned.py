@@ -9,16 +9,18 @@
     python benchmarks/learned.py --part recipe --seeds 10  # per-seed data, prior at the mean
     python benchmarks/learned.py --part snr --seeds 5     # PC's corrector step, recipe's model
     python benchmarks/learned.py --part tsample --seeds 5  # stratified training times t
+    python benchmarks/learned.py --part stf --seeds 5 --rows 0,1,2  # stable target field
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
     python benchmarks/learned.py --append             # also append the tables to results.md
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
-samples (seed 1, as benchmarks/run.py did until it moved to 50,000; the parts recipe and snr
-use 50,000 of seed 100 + s, and data compares them) and reports quality = metrics.quality(...,
-repeats=3) of 2,000 samples as mean +- standard deviation over the seeds, the weight of the
-small mode on separated_mixture (exact: 0.2; the 5,000 training points have 0.207), and
-training seconds: CPU seconds of the process (one torch thread, so about the wall time of an
-unloaded core; wall time on this shared machine is several times larger).
+samples (seed 1, as benchmarks/run.py did until it moved to 50,000; the parts recipe, snr,
+tsample and stf use 50,000 of seed 100 + s, and data compares them) and reports quality =
+metrics.quality(..., repeats=3) of 2,000 samples as mean +- standard deviation over the
+seeds, the weight of the small mode on separated_mixture (exact: 0.2; the 5,000 training
+points have 0.207), and training seconds: CPU seconds of the process (one torch thread, so
+about the wall time of an unloaded core; wall time on this shared machine is several times
+larger).
 """
 
 from __future__ import annotations
@@ -117,6 +119,10 @@ FLOW_ROWS = [
         "1,200 steps, lr 1e-2, warm-up 100, EMA 0.999",
         {**_F, "n_steps": 1200, "lr": 1e-2, "warmup": 100, "ema": 0.999},
     ),
+    # fewer, wider couplings: per step 8.4 ms (6 x 128) and 11.1 ms (8 x 128) against
+    # 9.2 ms (12 x 64), fused, idle
+    ("6 layers of hidden 128", {**_F, "n_layers": 6, "hidden": 128}),
+    ("8 layers of hidden 128, 1,200 steps", {**_F, "n_layers": 8, "hidden": 128, "n_steps": 1200}),
 ]
 #: the five targets of the full benchmark (benchmarks/run.py); the flow part's default
 ALL_TARGETS = "two_moons,eight_gaussians,separated_mixture,banana,checkerboard"
@@ -339,7 +345,9 @@ TSAMPLE_SAMPLERS = (("em", 500, None), ("pc", 250, 0.04), ("ode", 100, None))
 
 
 def tsample_table(names, seeds, rows=TSAMPLE_ROWS) -> str:
-    """How the training times t are drawn: i.i.d. uniform, or stratified (paired per seed).
+    """Rows of ``score.fit`` keywords on the recipe's model, paired per seed (by default how
+    the training times t are drawn: i.i.d. uniform, or stratified; ``--part stf``: the
+    stable target field's reference batch).
 
     Per seed s: the recipe (50,000 points of seed 100 + s, training seed s, prior at the
     data's mean) trained with each row's keywords and sampled from the same draws (sampling
@@ -385,6 +393,16 @@ def tsample_table(names, seeds, rows=TSAMPLE_ROWS) -> str:
                 lines.append("| " + " | ".join(cells) + " |")
                 print(lines[-1], flush=True)
     return "\n".join(lines)
+
+
+#: the stable target field (Xu et al. 2023): the reference batch's size, on the recipe's model
+STF_ROWS = (
+    ("DSM target (the default)", {}),
+    ("stable target, reference 64", {"reference": 64}),
+    ("stable target, reference 256", {"reference": 256}),
+    ("stable target, reference 1,024", {"reference": 1024}),
+    ("stable target, reference 64, stratified t", {"reference": 64, "t_stratified": True}),
+)
 
 
 #: the data part: (label, n points, data seed of training seed s)
@@ -593,39 +611,9 @@ def budget_table(seeds, rows=BUDGET_ROWS) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parts = (
-        "score",
-        "ceiling",
-        "data",
-        "recipe",
-        "snr",
-        "tsample",
-        "fm",
-        "gan",
-        "flow",
-        "threads",
-        "budget",
-        "all",
-    )
-    ap.add_argument("--part", choices=parts, default="all")
-    ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument(
-        "--targets",
-        default=None,
-        help="comma-separated (default: separated_mixture,two_moons; flow, recipe: all five)",
-    )
-    ap.add_argument("--rows", default=None, help="comma-separated row numbers (default: all)")
-    ap.add_argument("--append", action="store_true", help="append to benchmarks/results.md")
-    args = ap.parse_args(argv)
-    # the samplers too run at one thread (score.fit already does): at torch's default of
-    # two, sampling on this 2-core machine beside another busy process was 6x slower
-    torch.set_num_threads(config.default_threads())
-    seeds = list(range(args.seeds))
-    names = (args.targets or "separated_mixture,two_moons").split(",")
-    every = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
-    pick = (lambda rows: [rows[int(i)] for i in args.rows.split(",")]) if args.rows else list
     #: part -> (heading, table); "all" runs every part but budget, which must run alone
-    #: on an idle machine
+    #: on an idle machine (the lambdas read names, seeds, every and pick, set from the
+    #: arguments below)
     tables = {
         "score": (
             "Score model (VP SDE), one change at a time",
@@ -651,12 +639,33 @@ def main(argv=None) -> int:
             "Score model: stratified training times on the recipe's model",
             lambda: tsample_table(every, seeds, pick(list(TSAMPLE_ROWS))),
         ),
+        "stf": (
+            "Score model: the stable target field on the recipe's model",
+            lambda: tsample_table(every, seeds, pick(list(STF_ROWS))),
+        ),
         "fm": ("Flow matching", lambda: fm_table(names, seeds, pick(FM_ROWS))),
         "gan": ("GAN", lambda: gan_table(names, seeds, pick(GAN_ROWS))),
         "flow": ("RealNVP flow", lambda: flow_table(every, seeds, pick(FLOW_ROWS))),
         "threads": ("Thread count of model fitting (1,000 steps)", threads_table),
         "budget": ("Training seconds, idle machine", lambda: budget_table(seeds)),
     }
+    ap.add_argument("--part", choices=(*tables, "all"), default="all")
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument(
+        "--targets",
+        default=None,
+        help="comma-separated (default: separated_mixture,two_moons; flow, recipe: all five)",
+    )
+    ap.add_argument("--rows", default=None, help="comma-separated row numbers (default: all)")
+    ap.add_argument("--append", action="store_true", help="append to benchmarks/results.md")
+    args = ap.parse_args(argv)
+    # the samplers too run at one thread (score.fit already does): at torch's default of
+    # two, sampling on this 2-core machine beside another busy process was 6x slower
+    torch.set_num_threads(config.default_threads())
+    seeds = list(range(args.seeds))
+    names = (args.targets or "separated_mixture,two_moons").split(",")
+    every = args.targets.split(",") if args.targets else ALL_TARGETS.split(",")
+    pick = (lambda rows: [rows[int(i)] for i in args.rows.split(",")]) if args.rows else list
     chosen = [args.part] if args.part != "all" else [p for p in tables if p != "budget"]
     sections = [f"### {tables[p][0]}\n\n" + tables[p][1]() for p in chosen]
     text = (

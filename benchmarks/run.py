@@ -488,6 +488,21 @@ def replace_sampler_table(text: str, table: str) -> str:
     return text[:i] + table + (text[j:] if j >= 0 else "\n")
 
 
+def note_rerun(text: str, way: str, when: str) -> str:
+    """``text`` with its header line "<Way> rows re-run ..." set to this machine and ``when``
+    (added under the "Mode:" line): the header's "Machine:" names where the full run ran,
+    and rows re-run in place may come from another machine."""
+    line = f"{way.capitalize()} rows re-run in place (`--only {way}s`) on {when}: {machine()}."
+    lines = text.split("\n")
+    old = [i for i, x in enumerate(lines) if x.startswith(f"{way.capitalize()} rows re-run")]
+    mode = [i for i, x in enumerate(lines[:10]) if x.startswith("Mode:")]
+    if old:
+        lines[old[0]] = line
+    elif mode:
+        lines.insert(mode[0] + 1, line)
+    return "\n".join(lines)
+
+
 def update_rows(kind: str, mode: Mode, out: Path, start: float) -> int:
     """Replace the rows of one way (``"chains"`` or ``"maps"``) of the mode's targets in
     results.json and results.md's samplers table; everything else stays as it is."""
@@ -511,7 +526,8 @@ def update_rows(kind: str, mode: Mode, out: Path, start: float) -> int:
     path.write_text(json.dumps(merged, indent=1))
     table = sampler_table(merged, mode.n)
     text = out.read_text() if out.exists() else "## Samplers\n\n"
-    out.write_text(replace_sampler_table(text, table))
+    text = note_rerun(replace_sampler_table(text, table), way, time.strftime("%Y-%m-%d"))
+    out.write_text(text)
     print(table)
     print(f"{way} rows updated in {time.perf_counter() - start:.0f} s")
     return 0

@@ -224,3 +224,17 @@ def test_smoke_refuses_to_write_over_the_committed_results():
     default.parent.rmdir()  # the fresh temporary directory it made
     assert default.parent != BENCH and default.name == "results.md"
     assert run.output_path(run.MODES["full"], None) == BENCH / "results.md"
+
+
+def test_rows_re_run_in_place_name_their_machine_in_the_header():
+    # the header's "Machine:" is the full run's; `--only maps` rows may come from another
+    run = _run_module()
+    text = "# Benchmark results\n\nMachine: A.\nMode: full.\n\n## Samplers\n"
+    once = run.note_rerun(text, "map", "2026-12-02")
+    lines = once.split("\n")
+    assert lines[3] == "Mode: full."
+    assert lines[4].startswith("Map rows re-run in place (`--only maps`) on 2026-12-02: ")
+    assert run.machine() in lines[4]
+    again = run.note_rerun(once, "map", "2026-12-03")
+    assert again.count("Map rows re-run") == 1 and "on 2026-12-03:" in again
+    assert run.note_rerun(again, "chain", "2026-12-04").count("rows re-run") == 2
