@@ -123,6 +123,7 @@ FLOW_ROWS = [
     # 9.2 ms (12 x 64), fused, idle
     ("6 layers of hidden 128", {**_F, "n_layers": 6, "hidden": 128}),
     ("8 layers of hidden 128, 1,200 steps", {**_F, "n_layers": 8, "hidden": 128, "n_steps": 1200}),
+    ("16 layers, 1,100 steps", {**_F, "n_layers": 16, "n_steps": 1100}),
 ]
 #: the five targets of the full benchmark (benchmarks/run.py); the flow part's default
 ALL_TARGETS = "two_moons,eight_gaussians,separated_mixture,banana,checkerboard"
