@@ -119,8 +119,8 @@ FLOW_ROWS = [
         "1,200 steps, lr 1e-2, warm-up 100, EMA 0.999",
         {**_F, "n_steps": 1200, "lr": 1e-2, "warmup": 100, "ema": 0.999},
     ),
-    # fewer, wider couplings: per step 8.4 ms (6 x 128) and 11.1 ms (8 x 128) against
-    # 9.2 ms (12 x 64), fused, idle
+    # fewer, wider or more couplings: per step 8.4 ms (6 x 128), 11.1 ms (8 x 128) and
+    # 12.8-13.8 ms (16 x 64) against 9.2-9.8 ms (12 x 64), fused, idle
     ("6 layers of hidden 128", {**_F, "n_layers": 6, "hidden": 128}),
     ("8 layers of hidden 128, 1,200 steps", {**_F, "n_layers": 8, "hidden": 128, "n_steps": 1200}),
     ("16 layers, 1,100 steps", {**_F, "n_layers": 16, "n_steps": 1100}),
@@ -345,10 +345,10 @@ TSAMPLE_ROWS = (
 TSAMPLE_SAMPLERS = (("em", 500, None), ("pc", 250, 0.04), ("ode", 100, None))
 
 
-def tsample_table(names, seeds, rows=TSAMPLE_ROWS) -> str:
-    """Rows of ``score.fit`` keywords on the recipe's model, paired per seed (by default how
-    the training times t are drawn: i.i.d. uniform, or stratified; ``--part stf``: the
-    stable target field's reference batch).
+def fit_rows_table(names, seeds, rows=TSAMPLE_ROWS) -> str:
+    """Rows of ``score.fit`` keywords on the recipe's model, paired per seed (``--part
+    tsample``: how the training times t are drawn, i.i.d. uniform or stratified; ``--part
+    stf``: the stable target field's reference batch).
 
     Per seed s: the recipe (50,000 points of seed 100 + s, training seed s, prior at the
     data's mean) trained with each row's keywords and sampled from the same draws (sampling
@@ -638,11 +638,11 @@ def main(argv=None) -> int:
         ),
         "tsample": (
             "Score model: stratified training times on the recipe's model",
-            lambda: tsample_table(every, seeds, pick(list(TSAMPLE_ROWS))),
+            lambda: fit_rows_table(every, seeds, pick(list(TSAMPLE_ROWS))),
         ),
         "stf": (
             "Score model: the stable target field on the recipe's model",
-            lambda: tsample_table(every, seeds, pick(list(STF_ROWS))),
+            lambda: fit_rows_table(every, seeds, pick(list(STF_ROWS))),
         ),
         "fm": ("Flow matching", lambda: fm_table(names, seeds, pick(FM_ROWS))),
         "gan": ("GAN", lambda: gan_table(names, seeds, pick(GAN_ROWS))),
