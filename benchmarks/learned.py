@@ -8,8 +8,11 @@
     python benchmarks/learned.py --part data --seeds 10 --targets separated_mixture
     python benchmarks/learned.py --part recipe --seeds 10  # per-seed data, prior at the mean
     python benchmarks/learned.py --part snr --seeds 5     # PC's corrector step, recipe's model
+    python benchmarks/learned.py --part steps --seeds 5   # EM 500 / 1,000 / 2,000 steps
     python benchmarks/learned.py --part tsample --seeds 5  # stratified training times t
     python benchmarks/learned.py --part stf --seeds 5 --rows 0,1,2  # stable target field
+    python benchmarks/learned.py --part annealed --seeds 5 --rows 0,3  # annealed Langevin
+    python benchmarks/learned.py --part longer --seeds 5 --rows 0,1  # 5,000 training steps
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
     python benchmarks/learned.py --append             # also append the tables to results.md
 
@@ -39,6 +42,7 @@ from genmod import (
     flow_matching,
     flows,
     gan,
+    langevin,
     metrics,
     score,
     score_metrics,
@@ -47,6 +51,7 @@ from genmod import (
     toys,
     training,
 )
+from genmod.arrays import uniform_box
 
 HERE = Path(__file__).resolve().parent
 N = 2000
@@ -124,6 +129,10 @@ FLOW_ROWS = [
     ("6 layers of hidden 128", {**_F, "n_layers": 6, "hidden": 128}),
     ("8 layers of hidden 128, 1,200 steps", {**_F, "n_layers": 8, "hidden": 128, "n_steps": 1200}),
     ("16 layers, 1,100 steps", {**_F, "n_layers": 16, "n_steps": 1100}),
+    # more steps of the default: on a machine where 1,500 steps train in 10-11 s (the Intel
+    # Xeon of results.md's 2026-12-02 map rows), 3,000 fit in the 20 s budget
+    ("2,250 steps", {**_F, "n_steps": 2250}),
+    ("3,000 steps", {**_F, "n_steps": 3000}),
 ]
 #: the five targets of the full benchmark (benchmarks/run.py); the flow part's default
 ALL_TARGETS = "two_moons,eight_gaussians,separated_mixture,banana,checkerboard"
@@ -292,7 +301,7 @@ def recipe_table(names, seeds) -> str:
 SNR_RUNS = ((250, 0.16), (250, 0.08), (250, 0.04), (250, 0.02), (1000, 0.16), (1000, 0.04))
 
 
-def snr_table(names, seeds) -> str:
+def snr_table(names, seeds, runs=None) -> str:
     """PC's corrector step against its predictor steps, on the recipe's model (paired).
 
     Per seed s: the recipe's model (50,000 points of seed 100 + s, training seed s, prior at
@@ -300,11 +309,13 @@ def snr_table(names, seeds) -> str:
     snr) of SNR_RUNS (step 2 (snr |z| / |s|)^2: Song et al.'s 0.16 is the default), all from
     sampling seed s. The corrector is a Langevin step on the model's p_t, whose own bias
     grows with the step (the snr) and whose reach grows with the number of steps.
+    ``runs``: (method, steps, snr or None) after EM 500, which comes first and is the
+    reference of the paired column (``--part steps``: EM's own steps; default SNR_RUNS).
     """
     vp = sde.VP()
-    runs = [("em", 500, None)] + [("pc", k, r) for k, r in SNR_RUNS]
+    runs = [("em", 500, None)] + (runs or [("pc", k, r) for k, r in SNR_RUNS])
     lines = [
-        "| target | sampler | exact draws | quality | PC - EM 500 | seeds <= 1.3 |",
+        "| target | sampler | exact draws | quality | - EM 500 (paired) | seeds <= 1.3 |",
         "|---|---|---|---|---|---|",
     ]
     for name in names:
@@ -325,13 +336,18 @@ def snr_table(names, seeds) -> str:
         em = q["em", 500, None]
         for m, k, r in runs:
             label = f"{LABELS[m]} {k} steps" + ("" if r is None else f", snr {r}")
-            diff = "" if r is None else _ms([a - b for a, b in zip(q[m, k, r], em, strict=True)])
+            first = (m, k, r) == ("em", 500, None)
+            diff = "" if first else _ms([a - b for a, b in zip(q[m, k, r], em, strict=True)])
             hits = f"{sum(v <= 1.3 for v in q[m, k, r])} of {len(seeds)}"
             lines.append(
                 "| " + " | ".join([name, label, _ms(draws), _ms(q[m, k, r]), diff, hits]) + " |"
             )
             print(lines[-1], flush=True)
     return "\n".join(lines)
+
+
+#: the steps part: EM's steps on the recipe's model, PC as run.py runs it (after EM 500)
+STEP_RUNS = (("em", 1000, None), ("em", 2000, None), ("pc", 250, 0.04))
 
 
 #: the tsample part: (label, score.fit keywords); the first row is the recipe's model
@@ -404,6 +420,13 @@ STF_ROWS = (
     ("stable target, reference 1,024", {"reference": 1024}),
     ("stable target, reference 64, stratified t", {"reference": 64, "t_stratified": True}),
 )
+#: the longer part: more training steps of the default, for a machine where 3,000 take
+#: about 8 s (results.md's 2026-12-02 Intel Xeon) and the 15 s budget holds about 5,500
+LONGER_ROWS = (
+    ("3,000 steps (the default)", {}),
+    ("5,000 steps", {"n_steps": 5000}),
+    ("5,000 steps, fused Adam", {"n_steps": 5000, "fused": True}),
+)
 
 
 #: the data part: (label, n points, data seed of training seed s)
@@ -453,6 +476,68 @@ def data_table(names, seeds) -> str:
                 if has_w:
                     dw = " / ".join(_ms(_paired(by, ref, m, 1), ".3f") for m in ("em", "ode"))
             lines.append("| " + " | ".join([name, label, prior, *qs, w, dq, dw]) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+#: the annealed part: (label, levels of the ladder, Langevin steps per level); alpha_i /
+#: sigma_i^2 = 0.2 at every level (langevin.annealed's default) in every row
+ANNEALED_ROWS = [
+    ("10 levels x 100 steps (before)", 10, 100),
+    ("10 levels x 400 steps", 10, 400),
+    ("20 levels x 100 steps", 20, 100),
+    ("40 levels x 100 steps", 40, 100),
+    ("100 levels x 40 steps", 100, 40),
+]
+
+
+def annealed_table(names, seeds, rows=ANNEALED_ROWS) -> str:
+    """Annealed Langevin's schedule: the learned ladder model against the exact scores.
+
+    Per seed s and row: a ladder model trained on that row's geometric ladder (sigma_max the
+    data's largest pairwise distance, sigma_min 0.05, as score.fit's default; 50,000 points
+    of seed 100 + s, training seed s, score.fit's 3,000 steps) and, on the mixtures with few
+    components, the exact perturbed scores, both run by ``langevin.annealed`` from the same
+    uniform start over the plot box (benchmarks/run.py's) with the same noise (seed s), so
+    learned - exact is paired. Exact draws (seed 10,000 + s) give the measure's spread.
+    """
+    lines = [
+        "| target | schedule | exact draws | exact scores | learned | learned - exact scores"
+        " | small-mode weight (exact scores / learned) | seeds <= 1.3 (learned)"
+        " | train CPU s | sample CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        t = targets.get(name)
+        few = isinstance(t, targets.GaussianMixture) and len(t.means) <= 16
+        draws = [metrics.quality(t.sample(N, seed=10_000 + s), t, seed=s, repeats=3) for s in seeds]
+        for label, n_levels, n_steps in rows:
+            q, w, secs, samp = {"exact": [], "learned": []}, {"exact": [], "learned": []}, [], []
+            for s in seeds:
+                data = t.sample(RECIPE_DATA, seed=100 + s)
+                sig = score.geometric_sigmas(score.max_pairwise_distance(data), 0.05, n_levels)
+                fit = functools.partial(score.fit, data, method="ladder", sigmas=sig, seed=s)
+                model, dt = _cpu(functools.partial(fit, progress=False))
+                secs.append(dt)
+                fns = {"learned": model.score}
+                if few:
+                    fns["exact"] = score.from_sigma(lambda x, v, t=t: t.perturbed(v).score(x), sig)
+                for key, fn in fns.items():
+                    start = uniform_box(t.bounds, N, seed=s)
+                    run = functools.partial(langevin.annealed, fn, sig, start, n_steps, seed=s)
+                    tr, ds = _cpu(run)
+                    if key == "learned":
+                        samp.append(ds)
+                    q[key].append(metrics.quality(tr.final(), t, seed=s, repeats=3))
+                    w[key].append(_weight(tr.final(), t))
+                got = ", ".join(f"{k} {v[-1]:.2f}" for k, v in q.items() if v)
+                print(f"  {name}, {label}, seed {s}: {got}, {dt:.1f} + {samp[-1]:.1f} CPU s")
+            diff = [a - b for a, b in zip(q["learned"], q["exact"], strict=True)] if few else []
+            weights = [_ms(w[k], ".3f") for k in w if w[k] and w[k][0] is not None]
+            hits = f"{sum(v <= 1.3 for v in q['learned'])} of {len(seeds)}"
+            cells = [_ms(draws), _ms(q["exact"]) if few else "", _ms(q["learned"])]
+            cells += [_ms(diff) if diff else "", " / ".join(weights), hits, _ms(secs), _ms(samp)]
+            lines.append("| " + " | ".join([name, label, *cells]) + " |")
             print(lines[-1], flush=True)
     return "\n".join(lines)
 
@@ -636,6 +721,10 @@ def main(argv=None) -> int:
             "Score samplers: PC's corrector step (snr) on the recipe's model",
             lambda: snr_table(every, seeds),
         ),
+        "steps": (
+            "Score samplers: Euler-Maruyama's steps on the recipe's model",
+            lambda: snr_table(every, seeds, list(STEP_RUNS)),
+        ),
         "tsample": (
             "Score model: stratified training times on the recipe's model",
             lambda: fit_rows_table(every, seeds, pick(list(TSAMPLE_ROWS))),
@@ -643,6 +732,14 @@ def main(argv=None) -> int:
         "stf": (
             "Score model: the stable target field on the recipe's model",
             lambda: fit_rows_table(every, seeds, pick(list(STF_ROWS))),
+        ),
+        "annealed": (
+            "Annealed Langevin: the ladder's levels and steps, learned and exact scores",
+            lambda: annealed_table(every, seeds, pick(ANNEALED_ROWS)),
+        ),
+        "longer": (
+            "Score model: more training steps on the recipe's model",
+            lambda: fit_rows_table(every, seeds, pick(list(LONGER_ROWS))),
         ),
         "fm": ("Flow matching", lambda: fm_table(names, seeds, pick(FM_ROWS))),
         "gan": ("GAN", lambda: gan_table(names, seeds, pick(GAN_ROWS))),
