@@ -426,6 +426,7 @@ LONGER_ROWS = (
     ("3,000 steps (the default)", {}),
     ("5,000 steps", {"n_steps": 5000}),
     ("5,000 steps, fused Adam", {"n_steps": 5000, "fused": True}),
+    ("5,000 steps, stable target, reference 64", {"n_steps": 5000, "reference": 64}),
 )
 
 
