@@ -18,7 +18,8 @@
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
 samples (seed 1, as benchmarks/run.py did until it moved to 50,000; the parts recipe, snr,
-tsample and stf use 50,000 of seed 100 + s, and data compares them) and reports quality =
+steps, tsample, stf, longer and annealed use 50,000 of seed 100 + s, and data compares
+them) and reports quality =
 metrics.quality(..., repeats=3) of 2,000 samples as mean +- standard deviation over the
 seeds, the weight of the small mode on separated_mixture (exact: 0.2; the 5,000 training
 points have 0.207), and training seconds: CPU seconds of the process (one torch thread, so
@@ -425,7 +426,6 @@ STF_ROWS = (
 LONGER_ROWS = (
     ("3,000 steps (the default)", {}),
     ("5,000 steps", {"n_steps": 5000}),
-    ("5,000 steps, fused Adam", {"n_steps": 5000, "fused": True}),
     ("5,000 steps, stable target, reference 64", {"n_steps": 5000, "reference": 64}),
 )
 
