@@ -134,6 +134,11 @@ FLOW_ROWS = [
     # Xeon of results.md's 2026-12-02 map rows), 3,000 fit in the 20 s budget
     ("2,250 steps", {**_F, "n_steps": 2250}),
     ("3,000 steps", {**_F, "n_steps": 3000}),
+    # the noise as a learnable mixture of k Gaussians (flows.MixtureBase), same couplings
+    ("mixture of 8 Gaussians as noise", {**_F, "base_components": 8}),
+    ("mixture of 16 Gaussians as noise", {**_F, "base_components": 16}),
+    ("mixture of 8 Gaussians, 3,000 steps", {**_F, "base_components": 8, "n_steps": 3000}),
+    ("mixture of 16 Gaussians, 3,000 steps", {**_F, "base_components": 16, "n_steps": 3000}),
 ]
 #: the five targets of the full benchmark (benchmarks/run.py); the flow part's default
 ALL_TARGETS = "two_moons,eight_gaussians,separated_mixture,banana,checkerboard"

@@ -12,6 +12,8 @@ SETTINGS = {
     "two_moons": dict(seed=0, n_steps=1500, n_layers=12, fused=True, progress=False),
     "eight_gaussians": dict(seed=0, n_steps=1500, n_layers=12, fused=True, progress=False),
 }
+# benchmarks/run.py's flow: the same with a mixture of 8 Gaussians as the noise
+MIXTURE = dict(SETTINGS["eight_gaussians"], base_components=8)
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +29,11 @@ def trained():
     return get
 
 
-def _random_flow():
+def _random_flow(base_components=0):
     torch.manual_seed(3)
-    model = flows.Flow(n_layers=6, shift=(0.5, -1.0), scale=(2.0, 0.5))
+    model = flows.Flow(
+        n_layers=6, shift=(0.5, -1.0), scale=(2.0, 0.5), base_components=base_components
+    )
     with torch.no_grad():  # leave the identity start: random last layers
         for p in model.parameters():
             p.add_(0.1 * torch.randn(p.shape))
@@ -108,3 +112,54 @@ def test_fit_is_reproducible_and_checks_input():
         a.sample(0)
     with pytest.raises(ValueError):
         a.log_prob(torch.zeros(4))
+
+
+def test_mixture_noise_density_integrates_to_one_and_matches_its_samples():
+    """A random flow on a random 3-Gaussian mixture: exp(log_prob) sums to 1 on a grid (to
+    1%), its own samples' histogram matches it (total variation under 0.06 at 20,000
+    draws on 20 x 20 cells; the Monte Carlo error there is about 0.03), and the
+    trajectory starts at the mixture's draws."""
+    model = _random_flow(base_components=3)
+    with torch.no_grad():
+        model.base.logits.copy_(torch.tensor([0.0, 1.0, -0.5]))
+        model.base.mu.mul_(2.0)
+    _, _, pts, area = grid(((-12.0, 12.0), (-12.0, 12.0)), 400, dtype=torch.float32)
+    with torch.no_grad():
+        p = model.log_prob(pts).double().exp() * area
+    assert abs(float(p.sum()) - 1) < 0.01
+    x = model.sample(20000, seed=4)
+    lo, hi = x.min(0).values - 0.1, x.max(0).values + 0.1
+    edges = [torch.linspace(float(lo[d]), float(hi[d]), 21) for d in range(2)]
+    counts = torch.histogramdd(x.double(), bins=[e.double() for e in edges]).hist / len(x)
+    _, _, cells, cell_area = grid(((float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))), 200)
+    with torch.no_grad():
+        dens = model.log_prob(cells.float()).double().exp() * cell_area
+    # the 200 x 200 fine grid summed into the 20 x 20 histogram cells (rows of grid are y)
+    fine = dens.reshape(200, 200).T.reshape(20, 10, 20, 10).sum((1, 3))
+    assert 0.5 * float((counts - fine).abs().sum()) < 0.06
+    traj = model.trajectory(300, seed=5, between=2)
+    z = model.noise(300, seed=5)
+    assert torch.allclose(traj.xs[0], model.shift + model.scale * z, atol=1e-6)
+
+
+def test_mixture_noise_checks_its_count():
+    with pytest.raises(ValueError, match="base_components"):
+        flows.Flow(n_layers=2, base_components=-1)
+    with pytest.raises(TypeError, match="base_components"):
+        flows.Flow(n_layers=2, base_components=2.5)
+    assert flows.Flow(n_layers=2).base is None
+
+
+@pytest.mark.slow
+def test_mixture_noise_flow_reaches_the_floor_on_eight_gaussians(floor):
+    """benchmarks/run.py's flow on eight_gaussians, seed 0: within 1.75x the noise floor
+    (the mean of 4 energy distances: 1.39 on an Intel Xeon, a margin of 1.26x for another
+    CPU's rounding of fused Adam; the same flow with N(0, I) noise reads 1.83 there and
+    would fail)."""
+    t = targets.get("eight_gaussians")
+    model = flows.fit(t.sample(5000, seed=1), **MIXTURE)
+    d = [
+        metrics.energy_distance(model.sample(2000, seed=s), t.sample(2000, seed=100 + s))
+        for s in range(4)
+    ]
+    assert sum(d) / 4 <= 1.75 * floor(t)

@@ -13,6 +13,14 @@ affine layer undoes the data standardization. The change of variables gives
     log p(x) = log N(z; 0, I) - sum over layers of log |det d(layer)/d(input)|,
 
 so the flow is trained by maximum likelihood on samples (``fit``).
+
+The noise is N(0, I) unless ``base_components`` = k > 0: then it is a learnable mixture of
+k Gaussians (weights, means and diagonal scales trained with the couplings; log N(z; 0, I)
+above becomes the mixture's log density). A bijection of a one-piece Gaussian has to tear
+it to reach separate modes, and leaves some mass on the tears; a mixture lets the noise
+come in pieces already (a resampled or mixture base: Stimper et al. 2022). Notebook 02
+teaches the N(0, I) form; benchmarks/run.py trains with k = 8 (benchmarks/results.md,
+"RealNVP: a mixture of Gaussians as the noise").
 """
 
 from __future__ import annotations
@@ -85,6 +93,34 @@ class Rotation(nn.Module):
         return y @ self.R, None
 
 
+class MixtureBase(nn.Module):
+    """The flow's noise as a learnable mixture of k diagonal Gaussians in 2D.
+
+    Starts as equal weights, means drawn from N(0, I) with a fixed generator (not the
+    training seed: the couplings then start as they do without the mixture) and scales 0.5.
+    """
+
+    def __init__(self, k: int):
+        super().__init__()
+        g = torch.Generator().manual_seed(1234)
+        self.logits = nn.Parameter(torch.zeros(k))
+        self.mu = nn.Parameter(torch.randn(k, 2, generator=g))
+        self.log_sigma = nn.Parameter(torch.full((k, 2), math.log(0.5)))
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log of the mixture density. z: (n, 2) -> (n,)"""
+        log_w = torch.log_softmax(self.logits, 0)
+        d = (z[:, None, :] - self.mu) / self.log_sigma.exp()
+        comp = -0.5 * (d**2).sum(-1) - self.log_sigma.sum(-1) - math.log(2 * math.pi)
+        return torch.logsumexp(log_w + comp, 1)
+
+    def sample(self, n: int, g: torch.Generator) -> torch.Tensor:
+        """n draws: a component by its weight, then its Gaussian. -> (n, 2)"""
+        with torch.no_grad():
+            k = torch.multinomial(torch.softmax(self.logits, 0), n, replacement=True, generator=g)
+            return self.mu[k] + self.log_sigma.exp()[k] * torch.randn(n, 2, generator=g)
+
+
 class Flow(nn.Module):
     """A stack of couplings (and rotations) from N(0, I) to data, then un-standardization.
 
@@ -93,6 +129,8 @@ class Flow(nn.Module):
     n_layers: number of affine couplings; hidden, depth: their MLP sizes.
     rotate: put a fixed rotation (angles spread over [0, pi)) between couplings.
     shift, scale: (2,) data mean and std; the last layer is x = shift + scale * h.
+    base_components: 0 for N(0, I) noise, k > 0 for a learnable mixture of k Gaussians
+        (:class:`MixtureBase`).
     """
 
     def __init__(
@@ -104,9 +142,14 @@ class Flow(nn.Module):
         shift=(0.0, 0.0),
         scale=(1.0, 1.0),
         scale_max: float = 2.0,
+        base_components: int = 0,
     ):
         super().__init__()
         n_layers = check_n(n_layers, "n_layers")
+        if isinstance(base_components, bool) or not isinstance(base_components, int):
+            raise TypeError(f"base_components must be an int, got {base_components!r}")
+        if base_components < 0:
+            raise ValueError(f"base_components must be 0 (N(0, I)) or more, got {base_components}")
         layers: list[nn.Module] = []
         for k in range(n_layers):
             if rotate and k > 0:
@@ -115,6 +158,7 @@ class Flow(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32))
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+        self.base = MixtureBase(base_components) if base_components else None
 
     def forward(self, z: torch.Tensor, return_path: bool = False):
         """Noise to samples. z: (n, 2) -> x: (n, 2) (and the list of per-layer positions)."""
@@ -141,11 +185,20 @@ class Flow(nn.Module):
     def log_prob(self, x) -> torch.Tensor:
         """Exact log density by change of variables. x: (n, 2) -> (n,)."""
         z, logdet = self.inverse(x, with_logdet=True)
+        if self.base is not None:
+            return self.base.log_prob(z) + logdet
         return -0.5 * (z**2).sum(1) - math.log(2 * math.pi) + logdet
 
+    def noise(self, n: int, seed: int | None = 0) -> torch.Tensor:
+        """n draws of the flow's noise (N(0, I), or its mixture). -> (n, 2)"""
+        g = generator(seed)
+        if self.base is not None:
+            return self.base.sample(check_n(n), g)
+        return torch.randn(check_n(n), 2, generator=g)
+
     def sample(self, n: int, seed: int | None = 0) -> torch.Tensor:
-        """n independent samples: fresh Gaussian noise pushed through the layers. -> (n, 2)"""
-        z = torch.randn(check_n(n), 2, generator=generator(seed))
+        """n independent samples: fresh noise pushed through the layers. -> (n, 2)"""
+        z = self.noise(n, seed)
         with torch.no_grad():
             return self.forward(z)
 
@@ -156,7 +209,7 @@ class Flow(nn.Module):
         smooth; times are the layer index (0 = noise; the last = samples in data units,
         shown in data units throughout: frame k plots ``shift + scale * h_k``).
         """
-        z = torch.randn(check_n(n), 2, generator=generator(seed))
+        z = self.noise(n, seed)
         with torch.no_grad():
             _, path = self.forward(z, return_path=True)
         # show hidden states in data units, so the picture does not jump at the last layer
@@ -193,12 +246,14 @@ def fit(
     fused: bool = False,
     scale_max: float = 2.0,
     rotate: bool = True,
+    base_components: int = 0,
     progress: bool = True,
     seed: int = 0,
 ) -> Flow:
     """Fit a flow to (n, 2) data by maximum likelihood; returns the trained Flow.
 
-    n_layers, hidden, depth, scale_max, rotate: the :class:`Flow`; n_steps, batch_size, lr,
+    n_layers, hidden, depth, scale_max, rotate, base_components: the :class:`Flow` (k > 0
+    Gaussians as its noise train with the couplings); n_steps, batch_size, lr,
     warmup, ema, fused: Adam with warm-up and cosine decay (:func:`genmod.training.fit`).
     The flow's network weights are initialized under ``seed`` and the minibatches are drawn
     with it too (local generators), so the same call gives the same model.
@@ -208,7 +263,16 @@ def fit(
     shift, scale = x.mean(0), x.std(0).clamp(min=1e-6)
     with torch.random.fork_rng():  # the weight initialization, off the global generator
         torch.manual_seed(int(seed))
-        model = Flow(n_layers, hidden, depth, rotate, shift=shift, scale=scale, scale_max=scale_max)
+        model = Flow(
+            n_layers,
+            hidden,
+            depth,
+            rotate,
+            shift=shift,
+            scale=scale,
+            scale_max=scale_max,
+            base_components=base_components,
+        )
     model.history = training.fit(
         model,
         lambda batch, g: -model.log_prob(batch).mean(),
