@@ -122,7 +122,7 @@ class MixtureBase(nn.Module):
 
 
 class Flow(nn.Module):
-    """A stack of couplings (and rotations) from N(0, I) to data, then un-standardization.
+    """A stack of couplings (and rotations) from the noise to data, then un-standardization.
 
     Parameters
     ----------

@@ -120,7 +120,8 @@ def place_labels(
     Each label takes the cheapest of 108 candidate positions: next to its point (above,
     below, right, left, the corners, above or below flush with it), then on rings 18-104 px
     out with a leader line. The cost: the area it shares with other labels, markers,
-    ``avoid`` and the outside of the plot, heavily weighted; then leader lines crossing
+    ``avoid`` and the outside of the plot, heavily weighted, and any marker it touches at
+    all, more heavily still; then leader lines crossing
     labels, markers or each other, and closeness to another point (where it would be read
     as that point's); then its distance. Crowded points choose first; three more passes let
     each label move given all the others.
@@ -148,6 +149,7 @@ def place_labels(
         own = np.repeat(pts[i : i + 1], len(b), 0)
         cost = 100 * ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - _overlaps(b, plot)[:, 0])
         cost += 100 * _overlaps(b, np.vstack([markers, avoid])).sum(1)
+        cost += 1000 * (_overlaps(b, markers) > 0).sum(1)  # a marker under text, however little
         cost += 10 * np.delete(_overlaps(b, halos), i, 1).sum(1)  # read as another's label
         cost += 300 * np.delete(_through(own, tips[i], markers), i, 1).sum(1)
         return cost + np.where(c[:, 2] > 0, 30 + np.hypot(c[:, 0], c[:, 1]), np.arange(len(c)))
