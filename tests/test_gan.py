@@ -68,6 +68,10 @@ def test_gan_bad_input():
         gan.fit(torch.zeros(5, 3), n_steps=5)
     with pytest.raises(ValueError, match="betas"):
         gan.fit(x, n_steps=5, betas=(1.0, 0.99))
+    # an int beta, as StyleGAN2's (0, 0.99) is written, trains like the float
+    kw = {"n_steps": 3, "snapshot_every": 0, "progress": False}
+    a, b = gan.fit(x, betas=(0, 0.99), **kw), gan.fit(x, betas=(0.0, 0.99), **kw)
+    assert torch.equal(a.sample(5), b.sample(5))
 
 
 def test_modes_covered_counts():

@@ -170,7 +170,8 @@ def _adam_step(opt, loss) -> None:
     opt.step()
 
 
-def _check_rates(lr, lr_g, grad_penalty, instance_noise, ema, betas) -> None:
+def _check_rates(lr, lr_g, grad_penalty, instance_noise, ema, betas) -> tuple[float, float]:
+    """Raise on a bad rate; return betas as two floats (torch's Adam refuses (0, 0.99))."""
     lrs_ok = all(v > 0 and math.isfinite(v) for v in (lr, lr_g or lr))
     betas_ok = len(betas) == 2 and all(0 <= b < 1 for b in betas)
     if not lrs_ok or grad_penalty < 0 or instance_noise < 0 or not 0 <= ema < 1 or not betas_ok:
@@ -178,6 +179,7 @@ def _check_rates(lr, lr_g, grad_penalty, instance_noise, ema, betas) -> None:
             "lr must be > 0, grad_penalty and instance_noise >= 0, 0 <= ema < 1, "
             "betas two numbers in [0, 1)"
         )
+    return float(betas[0]), float(betas[1])
 
 
 @config.fitting_threads  # as training.fit: the thread count of the small nets, restored after
@@ -231,7 +233,7 @@ def fit(  # noqa: PLR0913 (one keyword per remedy of the game, each taught or me
     """
     data = as_points(data, "data", finite=True, min_n=2).float()
     steps, batch_size = check_n(n_steps, "n_steps"), check_n(batch_size, "batch_size")
-    _check_rates(lr, lr_g, grad_penalty, instance_noise, ema, tuple(betas))
+    betas = _check_rates(lr, lr_g, grad_penalty, instance_noise, ema, tuple(betas))
     shift, scale = data.mean(0), data.std(0).clamp(min=1e-6)
     with torch.random.fork_rng():  # the weight initialization, off the global generator
         torch.manual_seed(int(seed))
@@ -247,8 +249,8 @@ def fit(  # noqa: PLR0913 (one keyword per remedy of the game, each taught or me
     # Why not genmod.training.fit: that loop optimizes one loss with one optimizer, and a GAN
     # alternates two optimizers on two opposing losses. Same ingredients (Adam, a seeded
     # generator, tqdm), written out here.
-    opt_d = torch.optim.Adam(model.D.parameters(), lr=lr, betas=tuple(betas))
-    opt_g = torch.optim.Adam(model.G.parameters(), lr=lr_g or lr, betas=tuple(betas))
+    opt_d = torch.optim.Adam(model.D.parameters(), lr=lr, betas=betas)
+    opt_g = torch.optim.Adam(model.G.parameters(), lr=lr_g or lr, betas=betas)
     # cosine-decayed learning rates (as in training.fit): the game's iterates circle the
     # equilibrium, and shrinking steps let the last one settle near it
     scheds = [torch.optim.lr_scheduler.CosineAnnealingLR(o, steps) for o in (opt_d, opt_g)]
