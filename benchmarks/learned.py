@@ -111,6 +111,18 @@ GAN_ROWS = [
         "minibatch std + R1 (0.1), batch 1,024, 6,000 steps, Adam betas (0, 0.99)",
         {**REMEDY, "batch_size": 1024, "n_steps": 6000, "betas": (0.0, 0.99)},
     ),
+    # leaky ReLU instead of SiLU in both nets (piecewise linear: sharp folds)
+    (
+        "minibatch std + R1 (0.1), batch 1,024, 6,000 steps, Adam betas (0, 0.99), leaky ReLU",
+        {
+            **REMEDY,
+            "batch_size": 1024,
+            "n_steps": 6000,
+            "betas": (0.0, 0.99),
+            "activation": "leaky_relu",
+        },
+    ),
+    ("minibatch std + R1 (0.1), leaky ReLU", {**REMEDY, "activation": "leaky_relu"}),
 ]
 
 #: RealNVP (issue 17 item 3): flows.fit keywords; the rows after the first change one thing

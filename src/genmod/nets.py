@@ -24,8 +24,14 @@ class FourierEmbedding(nn.Module):
         return torch.cat([proj.sin(), proj.cos()], dim=1)
 
 
+#: hidden-layer nonlinearities by name: smooth SiLU (every model's default) or leaky ReLU
+#: (slope 0.2, as in most GANs since DCGAN's discriminator): piecewise linear, so the net
+#: can fold its input along sharp creases
+ACTIVATIONS = {"silu": nn.SiLU, "leaky_relu": lambda: nn.LeakyReLU(0.2)}
+
+
 class MLP(nn.Module):
-    """x (n, in_dim) [+ t (n,)] -> (n, out_dim); SiLU hidden layers.
+    """x (n, in_dim) [+ t (n,)] -> (n, out_dim); SiLU (or ``activation``) hidden layers.
 
     Parameters
     ----------
@@ -34,6 +40,7 @@ class MLP(nn.Module):
     time_embed: if > 0, an embedding of that size of a scalar time/noise input is
         concatenated to x, and ``forward(x, t)`` needs t.
     embed_scale: frequency scale of the Fourier embedding (t is expected in about [0, 1]).
+    activation: a name of :data:`ACTIVATIONS` ("silu" or "leaky_relu").
     """
 
     def __init__(
@@ -44,12 +51,15 @@ class MLP(nn.Module):
         depth: int = 3,
         time_embed: int = 0,
         embed_scale: float = 4.0,
+        activation: str = "silu",
     ):
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         self.embed = FourierEmbedding(time_embed, embed_scale) if time_embed else None
         layers, width = [], in_dim + time_embed
         for _ in range(depth):
-            layers += [nn.Linear(width, hidden), nn.SiLU()]
+            layers += [nn.Linear(width, hidden), ACTIVATIONS[activation]()]
             width = hidden
         layers.append(nn.Linear(width, out_dim))
         self.net = nn.Sequential(*layers)
