@@ -97,7 +97,8 @@ class MixtureBase(nn.Module):
     """The flow's noise as a learnable mixture of k diagonal Gaussians in 2D.
 
     Starts as equal weights, means drawn from N(0, I) with a fixed generator (not the
-    training seed: the couplings then start as they do without the mixture) and scales 0.5.
+    training seed: the couplings then start as they do without the mixture) and scales 0.5;
+    :func:`fit` then moves the means to k-means centres of the data (:meth:`start_at`).
     """
 
     def __init__(self, k: int):
@@ -106,6 +107,20 @@ class MixtureBase(nn.Module):
         self.logits = nn.Parameter(torch.zeros(k))
         self.mu = nn.Parameter(torch.randn(k, 2, generator=g))
         self.log_sigma = nn.Parameter(torch.full((k, 2), math.log(0.5)))
+
+    @torch.no_grad()
+    def start_at(self, z: torch.Tensor) -> None:
+        """Move the component means to the k-means centres of the points z (n, 2).
+
+        The textbook start of a Gaussian mixture's fit (scikit-learn's KMeans, k-means++
+        seeding, 4 starts, fixed random state); weights and scales keep their start.
+        """
+        from sklearn.cluster import KMeans  # imported here: only a mixture fit needs it
+
+        k = len(self.logits)
+        pts = as_points(z, "z", finite=True, min_n=k).double().numpy()
+        centres = KMeans(n_clusters=k, n_init=4, random_state=0).fit(pts).cluster_centers_
+        self.mu.copy_(torch.as_tensor(centres, dtype=self.mu.dtype))
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log of the mixture density. z: (n, 2) -> (n,)"""
@@ -247,19 +262,25 @@ def fit(
     scale_max: float = 2.0,
     rotate: bool = True,
     base_components: int = 0,
+    base_start: str = "kmeans",
     progress: bool = True,
     seed: int = 0,
 ) -> Flow:
     """Fit a flow to (n, 2) data by maximum likelihood; returns the trained Flow.
 
     n_layers, hidden, depth, scale_max, rotate, base_components: the :class:`Flow` (k > 0
-    Gaussians as its noise train with the couplings); n_steps, batch_size, lr,
+    Gaussians as its noise train with the couplings); base_start: where the mixture's
+    means start, ``"kmeans"`` (the k-means centres of up to 10,000 training points pulled
+    back through the untrained flow, :meth:`MixtureBase.start_at`) or ``"random"`` (N(0, I)
+    draws of a fixed generator); n_steps, batch_size, lr,
     warmup, ema, fused: Adam with warm-up and cosine decay (:func:`genmod.training.fit`).
     The flow's network weights are initialized under ``seed`` and the minibatches are drawn
     with it too (local generators), so the same call gives the same model.
     ``model.history`` is the loss (mean negative log likelihood) per step.
     """
     x = as_points(data, "data", finite=True, min_n=2).float()
+    if base_start not in ("kmeans", "random"):
+        raise ValueError(f'base_start must be "kmeans" or "random", got {base_start!r}')
     shift, scale = x.mean(0), x.std(0).clamp(min=1e-6)
     with torch.random.fork_rng():  # the weight initialization, off the global generator
         torch.manual_seed(int(seed))
@@ -273,6 +294,9 @@ def fit(
             scale_max=scale_max,
             base_components=base_components,
         )
+    if model.base is not None and base_start == "kmeans":
+        with torch.no_grad():  # the couplings start at the identity: z is x standardized
+            model.base.start_at(model.inverse(x[:10_000]))
     model.history = training.fit(
         model,
         lambda batch, g: -model.log_prob(batch).mean(),
