@@ -123,6 +123,19 @@ GAN_ROWS = [
         },
     ),
     ("minibatch std + R1 (0.1), leaky ReLU", {**REMEDY, "activation": "leaky_relu"}),
+    # fifth round: row 9 with an EMA of the generator's weights (gan.BENCHMARK_RECIPE since
+    # 2026-12-03)
+    (
+        "row 9 + EMA of G (0.999)",
+        {
+            **REMEDY,
+            "batch_size": 1024,
+            "n_steps": 6000,
+            "betas": (0.0, 0.99),
+            "activation": "leaky_relu",
+            "ema": 0.999,
+        },
+    ),
 ]
 
 #: RealNVP (issue 17 item 3): flows.fit keywords; the rows after the first change one thing
