@@ -187,3 +187,6 @@ def test_fit_rejects_an_unknown_base_start():
     data = targets.get("two_moons").sample(100, seed=0)
     with pytest.raises(ValueError, match="base_start"):
         flows.fit(data, n_steps=1, base_components=2, base_start="centres", progress=False)
+    with pytest.raises(ValueError, match="needs at least base_components=8 data points"):
+        flows.fit(data[:5], n_steps=1, base_components=8, progress=False)
+    flows.fit(data[:5], n_steps=1, base_components=8, base_start="random", progress=False)

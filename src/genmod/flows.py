@@ -270,9 +270,10 @@ def fit(
 
     n_layers, hidden, depth, scale_max, rotate, base_components: the :class:`Flow` (k > 0
     Gaussians as its noise train with the couplings); base_start: where the mixture's
-    means start, ``"kmeans"`` (the k-means centres of up to 10,000 training points pulled
-    back through the untrained flow, :meth:`MixtureBase.start_at`) or ``"random"`` (N(0, I)
-    draws of a fixed generator); n_steps, batch_size, lr,
+    means start, ``"kmeans"`` (the k-means centres of the first 10,000 training points,
+    which should come in random order as samples do, pulled back through the untrained
+    flow, :meth:`MixtureBase.start_at`) or ``"random"`` (N(0, I) draws of a fixed
+    generator); n_steps, batch_size, lr,
     warmup, ema, fused: Adam with warm-up and cosine decay (:func:`genmod.training.fit`).
     The flow's network weights are initialized under ``seed`` and the minibatches are drawn
     with it too (local generators), so the same call gives the same model.
@@ -281,6 +282,11 @@ def fit(
     x = as_points(data, "data", finite=True, min_n=2).float()
     if base_start not in ("kmeans", "random"):
         raise ValueError(f'base_start must be "kmeans" or "random", got {base_start!r}')
+    if base_start == "kmeans" and isinstance(base_components, int) and len(x) < base_components:
+        raise ValueError(
+            f"base_start='kmeans' needs at least base_components={base_components} data points,"
+            f" got {len(x)}; pass base_start='random'"
+        )
     shift, scale = x.mean(0), x.std(0).clamp(min=1e-6)
     with torch.random.fork_rng():  # the weight initialization, off the global generator
         torch.manual_seed(int(seed))
