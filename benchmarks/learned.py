@@ -13,6 +13,7 @@
     python benchmarks/learned.py --part tsample --seeds 5  # stratified training times t
     python benchmarks/learned.py --part stf --seeds 5 --rows 0,1,2  # stable target field
     python benchmarks/learned.py --part annealed --seeds 5 --rows 0,3  # annealed Langevin
+    python benchmarks/learned.py --part ladder --seeds 5  # annealed Langevin's steps per level
     python benchmarks/learned.py --part longer --seeds 5 --rows 0,1  # 5,000 training steps
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
     python benchmarks/learned.py --append             # also append the tables to results.md
@@ -535,6 +536,16 @@ ANNEALED_ROWS = [
 ]
 
 
+def _with_draws(name, seeds):
+    """The target, whether it has exact perturbed scores (a mixture of at most 16
+    components), and the quality of exact draws (seed 10,000 + s) per seed: the measure's
+    spread for a perfect sampler."""
+    t = targets.get(name)
+    few = isinstance(t, targets.GaussianMixture) and len(t.means) <= 16
+    draws = [metrics.quality(t.sample(N, seed=10_000 + s), t, seed=s, repeats=3) for s in seeds]
+    return t, few, draws
+
+
 def annealed_table(names, seeds, rows=ANNEALED_ROWS) -> str:
     """Annealed Langevin's schedule: the learned ladder model against the exact scores.
 
@@ -552,9 +563,7 @@ def annealed_table(names, seeds, rows=ANNEALED_ROWS) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in names:
-        t = targets.get(name)
-        few = isinstance(t, targets.GaussianMixture) and len(t.means) <= 16
-        draws = [metrics.quality(t.sample(N, seed=10_000 + s), t, seed=s, repeats=3) for s in seeds]
+        t, few, draws = _with_draws(name, seeds)
         for label, n_levels, n_steps in rows:
             q, w, secs, samp = {"exact": [], "learned": []}, {"exact": [], "learned": []}, [], []
             for s in seeds:
@@ -583,6 +592,75 @@ def annealed_table(names, seeds, rows=ANNEALED_ROWS) -> str:
             cells += [_ms(diff) if diff else "", " / ".join(weights), hits, _ms(secs), _ms(samp)]
             lines.append("| " + " | ".join([name, label, *cells]) + " |")
             print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+#: annealed Langevin's steps per level (10 levels, largest first) on the default ladder: the
+#: extra steps go where the measured freezes are (results.md, "annealed Langevin: steps
+#: where the particles freeze"): level 4 (sigma about 2.8), where separated_mixture's
+#: modes part, and levels 6-8 (sigma 0.73-0.19), where banana's arms contract
+LADDER_SCHEDULES = [
+    ("100 per level (before)", [100] * 10),
+    ("1,000 at level 4, 400 at levels 6-8", [100, 100, 100, 1000, 100, 400, 400, 400, 100, 100]),
+    ("1,000 at level 4, 400 at levels 5-10", [100, 100, 100, 1000] + [400] * 6),
+]
+#: the ladder model's training target: DSM's (score.fit's default) or the stable target field
+LADDER_TARGETS = [("DSM target", None), ("stable target field (r = 256)", 256)]
+
+
+def ladder_table(names, seeds, schedules=LADDER_SCHEDULES) -> str:
+    """Annealed Langevin on score.fit's default ladder: steps per level and the training target.
+
+    Per seed s: two ladder models (score.fit's default ladder and 3,000 steps; 50,000 points
+    of seed 100 + s, training seed s), one on the DSM target and one on the stable target
+    field, and on the mixtures with few components the exact perturbed scores; each run by
+    ``langevin.annealed`` with every schedule from the same uniform start over the plot box
+    with the same noise (seed s), so rows are paired. Exact draws (seed 10,000 + s) give the
+    measure's spread. Sample CPU s: the learned model's run.
+    """
+    lines = [
+        "| target | training target | steps per level | exact draws | exact scores | learned"
+        " | small-mode weight (exact scores / learned) | seeds <= 1.3 (learned)"
+        " | train CPU s | sample CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        t, few, draws = _with_draws(name, seeds)
+        keys = [("exact", None, label) for label, _ in schedules] if few else []
+        keys += [(tl, ref, label) for tl, ref in LADDER_TARGETS for label, _ in schedules]
+        q, w, secs, samp = ({k: [] for k in keys} for _ in range(4))
+        for s in seeds:
+            data = t.sample(RECIPE_DATA, seed=100 + s)
+            sig = score.geometric_sigmas(score.max_pairwise_distance(data), 0.05, 10)
+            fns = {}
+            if few:
+                fns["exact"] = (score.from_sigma(lambda x, v, t=t: t.perturbed(v).score(x), sig), 0)
+            for tl, ref in LADDER_TARGETS:
+                fit = functools.partial(score.fit, data, method="ladder", sigmas=sig, seed=s)
+                model, dt = _cpu(functools.partial(fit, reference=ref, progress=False))
+                fns[tl] = (model.score, dt)
+            for (key, ref, label), steps in zip(keys, [st for _, st in schedules] * len(fns)):
+                fn, dt = fns[key]
+                start = uniform_box(t.bounds, N, seed=s)
+                run = functools.partial(langevin.annealed, fn, sig, start, steps, seed=s)
+                tr, ds = _cpu(run)
+                k = (key, ref, label)
+                q[k].append(metrics.quality(tr.final(), t, seed=s, repeats=3))
+                w[k].append(_weight(tr.final(), t))
+                secs[k].append(dt)
+                samp[k].append(ds)
+            got = ", ".join(f"{k[0][:5]}/{k[2][:9]} {v[-1]:.2f}" for k, v in q.items())
+            print(f"  {name}, seed {s}: {got}", flush=True)
+        for label, _ in schedules:
+            for tl, ref in LADDER_TARGETS:
+                k, e = (tl, ref, label), ("exact", None, label)
+                pair = (e, k) if few else (k,)
+                weights = [_ms(w[j], ".3f") for j in pair if w[j][0] is not None]
+                hits = f"{sum(v <= 1.3 for v in q[k])} of {len(seeds)}"
+                cells = [_ms(draws), _ms(q[e]) if few else "", _ms(q[k]), " / ".join(weights)]
+                cells += [hits, _ms(secs[k]), _ms(samp[k])]
+                lines.append("| " + " | ".join([name, tl, label, *cells]) + " |")
+                print(lines[-1], flush=True)
     return "\n".join(lines)
 
 
@@ -780,6 +858,10 @@ def main(argv=None) -> int:
         "annealed": (
             "Annealed Langevin: the ladder's levels and steps, learned and exact scores",
             lambda: annealed_table(every, seeds, pick(ANNEALED_ROWS)),
+        ),
+        "ladder": (
+            "Annealed Langevin: steps where the particles freeze, and the stable target field",
+            lambda: ladder_table(every, seeds, pick(LADDER_SCHEDULES)),
         ),
         "longer": (
             "Score model: more training steps on the recipe's model",

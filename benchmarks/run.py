@@ -80,7 +80,12 @@ class Mode:
     # exact score (0.210 against 0.203 at 1,000 and 0.200 at 4,000; results.md, "Euler-
     # Maruyama's steps"); the PF-ODE's 100 RK4 steps read as 400 do
     sde_steps: tuple[tuple[str, int], ...] = (("em", 1000), ("pc", 250), ("ode", 100))
-    langevin_steps: int = 100  # per noise level
+    # annealed Langevin's steps per level of score.fit's default 10-level ladder (largest
+    # first): 1,000 at level 4, where separated_mixture's modes part, and 400 at levels 6-8,
+    # where banana's arms contract (results.md, "annealed Langevin: steps where the
+    # particles freeze"); one int: that many at every level
+    langevin_steps: int | tuple[int, ...] = (100, 100, 100, 1000, 100, 400, 400, 400, 100, 100)
+    langevin_reference: int | None = 256  # the ladder model's stable target field (score.fit)
     grid: int = 400  # inverse transform's grid per axis
     throughput: tuple[int, int, int] = (1000, 1000, 3)  # chains, MALA steps, repeats
     frame_sizes: tuple[int, ...] = (1000, 10000)
@@ -136,6 +141,24 @@ CHAIN_RUNS = {
     "nuts": dict(warmup=0.3, n_steps=0.3, record_chain=None),
     "pt": dict(warmup=0.3, n_steps=0.7, n_temperatures=8),
 }
+
+
+def _steps_note(steps) -> str:
+    """Annealed Langevin's steps per level, for the table's note."""
+    if isinstance(steps, int) or len(set(steps)) == 1:
+        return f"{steps if isinstance(steps, int) else steps[0]:,} steps per level"
+    base, runs = max(set(steps), key=steps.count), []  # runs: [count, first, last] levels
+    for i, k in enumerate(steps, 1):
+        if runs and runs[-1][0] == k and runs[-1][2] == i - 1:
+            runs[-1][2] = i
+        else:
+            runs.append([k, i, i])
+    extra = [
+        f"{k:,} at level {a}" if a == b else f"{k:,} at levels {a}-{b}"
+        for k, a, b in runs
+        if k != base
+    ]
+    return "steps per level " + ", ".join(extra) + f", {base:,} elsewhere"
 
 
 def _timed(fn):
@@ -274,7 +297,10 @@ def map_rows(t, mode: Mode) -> list[dict]:
         " EMA of G",
     )
 
-    ncsn, dt = _timed(lambda: score.fit(data, method="ladder", progress=False, seed=0, **fit))
+    ref = mode.langevin_reference
+    ncsn, dt = _timed(
+        lambda: score.fit(data, method="ladder", reference=ref, progress=False, seed=0, **fit)
+    )
     box = t.bounds
 
     def annealed(s):
@@ -287,7 +313,16 @@ def map_rows(t, mode: Mode) -> list[dict]:
         )
         return tr.final(), tr.n_evals
 
-    add("annealed Langevin", dt, annealed, None, "learned noise-conditional score")
+    add(
+        "annealed Langevin",
+        dt,
+        annealed,
+        None,
+        "learned noise-conditional score"
+        + (", stable target field" if ref else "")
+        + "; "
+        + _steps_note(mode.langevin_steps),
+    )
 
     vp = sde.VP()
     sm, dt = _timed(lambda: score.fit(data, an_sde=vp, progress=False, seed=0, **fit))

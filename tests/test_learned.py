@@ -309,6 +309,9 @@ def test_stable_target_option_draws_references_from_the_data_and_refuses_others(
     seen.clear()
     score_mod.fit(x, an_sde=sde.VP(), n_steps=2, progress=False)
     assert seen == []  # off by default: the plain DSM target
+    # a ladder model too (alpha = 1, sigma the drawn level)
+    ladder = score_mod.fit(x, method="ladder", reference=16, n_steps=3, progress=False)
+    assert len(seen) == 3 and all(math.isfinite(v) for v in ladder.history)
     for bad in (0, -3, 2.5, "all", True):
         with pytest.raises(ValueError, match="reference"):
             score_mod.fit(x, an_sde=sde.VP(), reference=bad, n_steps=1, progress=False)

@@ -124,6 +124,22 @@ def test_annealed_langevin_trajectory_shape_and_seed():
     assert c.xs.shape[0] == a.xs.shape[0] - 1 and torch.equal(c.xs, a.xs[:-1])
 
 
+def test_annealed_langevin_takes_one_step_count_per_level():
+    sig = score.geometric_sigmas(2.0, 0.1, 4)
+    x0 = uniform_box(((-3, 3), (-3, 3)), 50, seed=0)
+    gauss = score.from_sigma(lambda y, s: -y / (1 + s**2), sig)
+    a = langevin.annealed(gauss, sig, x0, n_steps=[5, 5, 5, 5], seed=1)
+    assert torch.equal(a.xs, langevin.annealed(gauss, sig, x0, n_steps=5, seed=1).xs)
+    b = langevin.annealed(gauss, sig, x0, n_steps=[2, 7, 1, 3], seed=1)
+    assert b.xs.shape == (1 + 13 + 1, 50, 2)
+    # each frame carries its level: the start and 2 steps at sigma_1, 7 at sigma_2, ...
+    levels = [float(sig[0])] * 3 + [float(v) for v, k in zip(sig[1:], (7, 1, 3)) for _ in range(k)]
+    assert torch.allclose(b.extras["sigma"], torch.tensor(levels + [0.0]))
+    for bad, match in (([5, 5, 5], "one per level"), ([5, 0, 5, 5], r"n_steps\[1\]")):
+        with pytest.raises(ValueError, match=match):
+            langevin.annealed(gauss, sig, x0, n_steps=bad)
+
+
 def test_mode_weights():
     t = targets.get("separated_mixture")
     w = sm.mode_weights(t.sample(N, seed=0), t)

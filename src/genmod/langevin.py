@@ -40,7 +40,9 @@ def annealed(
         function through :func:`genmod.score.from_sigma`.
     sigmas: (L,) decreasing noise levels (see :func:`genmod.score.geometric_sigmas`).
     x0: (n, d) starting points (e.g. ``arrays.uniform_box`` over the plot box).
-    n_steps: Langevin steps per level.
+    n_steps: Langevin steps per level: one count for every level, or a sequence of L counts
+        (one per level, largest first), e.g. more steps where separated modes part (at a
+        level comparable to their distance, the last at which particles still cross).
     alpha_min: step at the smallest level (alpha in Song & Ermon's update
         x + alpha/2 s + sqrt(alpha) z). None: 0.2 sigma_L^2, so alpha_i / sigma_i^2 = 0.2 at
         every level (their 2e-5 at sigma_L = 0.01).
@@ -59,9 +61,9 @@ def annealed(
         alpha_min = 0.2 * float(sig[-1]) ** 2
     if not (alpha_min > 0 and math.isfinite(alpha_min)):
         raise ValueError(f"alpha_min must be a positive number, got {alpha_min}")
-    n_steps = check_n(n_steps, "n_steps")
+    steps = _steps_per_level(n_steps, len(sig))
     x = as_points(x0, "x0", dim=None, finite=True, min_n=1).float()
-    check_work(len(sig) * n_steps, x.shape[0])
+    check_work(sum(steps), x.shape[0])
     frames, frame_sigma, alphas, evals = [x[None]], [float(sig[0])], [], 0
     with warnings.catch_warnings(record=True) as caught:  # one warning per call, not per level
         warnings.simplefilter("always")
@@ -73,7 +75,7 @@ def annealed(
                 None,
                 "ula",
                 n_chains=x.shape[0],
-                n_steps=n_steps,
+                n_steps=steps[i],
                 # mcmc's step_size is the noise std (x + h^2/2 s + h z): h = sqrt(alpha)
                 step_size=math.sqrt(alpha),
                 seed=seed * 1000 + i,
@@ -81,7 +83,7 @@ def annealed(
                 score=lambda y, t=t: score_fn(y, t),
             )
             frames.append(traj.xs[1:].float())
-            frame_sigma += [s] * n_steps
+            frame_sigma += [s] * steps[i]
             evals += traj.n_evals
             x = traj.final().float()
     trouble = [w for w in caught if "proposals diverged" in str(w.message)]
@@ -107,3 +109,15 @@ def annealed(
         n_evals=evals,
         extras={"sigma": torch.tensor(frame_sigma), "step_size": torch.tensor(alphas)},
     )
+
+
+def _steps_per_level(n_steps, n_levels: int) -> list[int]:
+    """``n_steps`` as one count per level: an int for all, or a sequence of n_levels."""
+    if isinstance(n_steps, list | tuple) or getattr(n_steps, "ndim", 0) > 0:
+        counts = [v.item() if hasattr(v, "item") else v for v in list(n_steps)]
+        if len(counts) != n_levels:
+            raise ValueError(
+                f"n_steps must be one count or one per level ({n_levels}), got {len(counts)}"
+            )
+        return [check_n(v, f"n_steps[{i}]") for i, v in enumerate(counts)]
+    return [check_n(n_steps, "n_steps")] * n_levels

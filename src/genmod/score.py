@@ -313,11 +313,11 @@ def dsm_loss(
     ``t_stratified`` (SDEs): the batch's t evenly spaced on [0, 1) with one random offset
     (the low-discrepancy sampler of Kingma et al. 2021): every t is still uniform, so the
     loss is unbiased, but the batch covers the times evenly and its variance is lower.
-    ``reference`` (SDEs, lambda = sigma^2): an (r, d) batch of other training points; the
-    target -z / sigma_t is replaced by the stable target field of Xu et al. 2023, the score
-    of q(x_t | x0) averaged over x0 and the reference points, each weighted by its
-    posterior q(x_t | x_j) / sum_k q(x_t | x_k): the same minimizer as r grows, and a target
-    of far lower variance wherever several data points could have made x_t (on
+    ``reference`` (SDEs and ladders, lambda = sigma^2): an (r, d) batch of other training
+    points; the target -z / sigma_t is replaced by the stable target field of Xu et al.
+    2023, the score of q(x_t | x0) averaged over x0 and the reference points, each weighted
+    by its posterior q(x_t | x_j) / sum_k q(x_t | x_k): the same minimizer as r grows, and a
+    target of far lower variance wherever several data points could have made x_t (on
     eight_gaussians, squared error against the exact target 0.8-1.7 -> 0.0001-0.04 at
     t = 0.5-0.05, tests/test_learned.py).
     """
@@ -462,13 +462,14 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
         noise floors (lower on every seed), on the other four targets by -0.21 to +0.13
         (each within its spread), and EM and PC by at most 0.13; at 2,000 steps it did not
         make up for the lost steps.
-    reference: ``method="sde"`` with ``weighting="sigma2"`` only: None (the plain DSM
-        target), or r, the size of a reference batch drawn from the data at every step for
-        the stable target field of Xu et al. 2023 (see :func:`dsm_loss`). Off by default:
-        in benchmarks/learned.py (5 seeds, paired) r = 64 moved the PF-ODE on two_moons
-        from 1.81 to 1.35 noise floors (lower on every seed) and on banana, checkerboard
-        and eight_gaussians by -0.16 to -0.23 (within the spread), but raised every
-        sampler on separated_mixture by 0.18-0.29; about 7% more time per step.
+    reference: ``method="sde"`` or ``"ladder"`` with ``weighting="sigma2"`` only: None
+        (the plain DSM target), or r, the size of a reference batch drawn from the data at
+        every step for the stable target field of Xu et al. 2023 (see :func:`dsm_loss`).
+        Off by default: in benchmarks/learned.py (5 seeds, paired) r = 64 moved the VP
+        model's PF-ODE on two_moons from 1.81 to 1.35 noise floors (lower on every seed)
+        and on banana, checkerboard and eight_gaussians by -0.16 to -0.23 (within the
+        spread), but raised every sampler on separated_mixture by 0.18-0.29; about 7% more
+        time per step.
     seed: initialization, minibatches and noise (local generators).
 
     Returns
@@ -484,8 +485,8 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
         raise ValueError(f"t_band needs method 'sde' (a diffusion time), got method {method!r}")
     if t_stratified and method != "sde":
         raise ValueError(f"t_stratified needs method 'sde', got method {method!r}")
-    if reference is not None and (method != "sde" or weighting != "sigma2"):
-        raise ValueError("reference needs method 'sde' and weighting 'sigma2'")
+    if reference is not None and (method not in ("sde", "ladder") or weighting != "sigma2"):
+        raise ValueError("reference needs method 'sde' or 'ladder' and weighting 'sigma2'")
     if reference is not None and (
         isinstance(reference, bool) or not (isinstance(reference, int) and reference >= 1)
     ):
