@@ -471,6 +471,9 @@ LONGER_ROWS = (
     ("3,000 steps (the default)", {}),
     ("5,000 steps", {"n_steps": 5000}),
     ("5,000 steps, stable target, reference 64", {"n_steps": 5000, "reference": 64}),
+    # an EMA of the weights (2026-12-03): with training.WeightAverage's ramp, in effect the
+    # average over about the last ninth of the 3,000 steps (any decay >= 0.999 gives it)
+    ("EMA of the weights (0.999)", {"ema": 0.999}),
 )
 
 
