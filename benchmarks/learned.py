@@ -635,19 +635,18 @@ def ladder_table(names, seeds, schedules=LADDER_SCHEDULES) -> str:
         for s in seeds:
             data = t.sample(RECIPE_DATA, seed=100 + s)
             sig = score.geometric_sigmas(score.max_pairwise_distance(data), 0.05, 10)
-            fns = {}
+            fns = {}  # score function and its training CPU s
             if few:
                 fns["exact"] = (score.from_sigma(lambda x, v, t=t: t.perturbed(v).score(x), sig), 0)
             for tl, ref in LADDER_TARGETS:
                 fit = functools.partial(score.fit, data, method="ladder", sigmas=sig, seed=s)
                 model, dt = _cpu(functools.partial(fit, reference=ref, progress=False))
                 fns[tl] = (model.score, dt)
-            for (key, ref, label), steps in zip(keys, [st for _, st in schedules] * len(fns)):
-                fn, dt = fns[key]
+            for k in keys:
+                fn, dt = fns[k[0]]
                 start = uniform_box(t.bounds, N, seed=s)
-                run = functools.partial(langevin.annealed, fn, sig, start, steps, seed=s)
-                tr, ds = _cpu(run)
-                k = (key, ref, label)
+                steps = dict(schedules)[k[2]]
+                tr, ds = _cpu(functools.partial(langevin.annealed, fn, sig, start, steps, seed=s))
                 q[k].append(metrics.quality(tr.final(), t, seed=s, repeats=3))
                 w[k].append(_weight(tr.final(), t))
                 secs[k].append(dt)
