@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import torch
+from run import ANNEALED_STEPS  # benchmarks/run.py, this script's sibling
 
 from genmod import (
     config,
@@ -601,10 +602,10 @@ def annealed_table(names, seeds, rows=ANNEALED_ROWS) -> str:
 #: annealed Langevin's steps per level (10 levels, largest first) on the default ladder: the
 #: extra steps go where the measured freezes are (results.md, "annealed Langevin: steps
 #: where the particles freeze"): level 4 (sigma about 2.8), where separated_mixture's
-#: modes part, and levels 6-8 (sigma 0.73-0.19), where banana's arms contract
+#: modes part, and levels 6-8 (sigma 0.73-0.19), where banana's arms contract (run.py's)
 LADDER_SCHEDULES = [
     ("100 per level (before)", [100] * 10),
-    ("1,000 at level 4, 400 at levels 6-8", [100, 100, 100, 1000, 100, 400, 400, 400, 100, 100]),
+    ("1,000 at level 4, 400 at levels 6-8", list(ANNEALED_STEPS)),
     ("1,000 at level 4, 400 at levels 5-10", [100, 100, 100, 1000] + [400] * 6),
 ]
 #: the ladder model's training target: DSM's (score.fit's default) or the stable target field

@@ -64,6 +64,12 @@ from genmod import (  # noqa: E402
 )
 from genmod.arrays import uniform_box  # noqa: E402
 
+#: annealed Langevin's steps per level of score.fit's default 10-level ladder (largest
+#: first): 1,000 at level 4, where separated_mixture's modes part, and 400 at levels 6-8,
+#: where banana's arms contract (results.md, "annealed Langevin: steps where the particles
+#: freeze"; benchmarks/learned.py --part ladder and tests/test_benchmark.py use it too)
+ANNEALED_STEPS = (100, 100, 100, 1000, 100, 400, 400, 400, 100, 100)
+
 
 @dataclass(frozen=True)
 class Mode:
@@ -80,11 +86,7 @@ class Mode:
     # exact score (0.210 against 0.203 at 1,000 and 0.200 at 4,000; results.md, "Euler-
     # Maruyama's steps"); the PF-ODE's 100 RK4 steps read as 400 do
     sde_steps: tuple[tuple[str, int], ...] = (("em", 1000), ("pc", 250), ("ode", 100))
-    # annealed Langevin's steps per level of score.fit's default 10-level ladder (largest
-    # first): 1,000 at level 4, where separated_mixture's modes part, and 400 at levels 6-8,
-    # where banana's arms contract (results.md, "annealed Langevin: steps where the
-    # particles freeze"); one int: that many at every level
-    langevin_steps: int | tuple[int, ...] = (100, 100, 100, 1000, 100, 400, 400, 400, 100, 100)
+    langevin_steps: int | tuple[int, ...] = ANNEALED_STEPS  # one int: that many per level
     langevin_reference: int | None = 256  # the ladder model's stable target field (score.fit)
     grid: int = 400  # inverse transform's grid per axis
     throughput: tuple[int, int, int] = (1000, 1000, 3)  # chains, MALA steps, repeats

@@ -140,29 +140,6 @@ def test_annealed_langevin_takes_one_step_count_per_level():
             langevin.annealed(gauss, sig, x0, n_steps=bad)
 
 
-def test_extra_steps_where_the_modes_part_unfreeze_the_weight():
-    """benchmarks/run.py's annealed Langevin spends 1,000 steps at level 4 of the default
-    ladder (sigma about 2.8), the last level at which particles still cross between
-    separated_mixture's modes. On the exact scores, 4 starts of 2,000 particles: 100 steps
-    per level leave the small mode 0.236 of the mass on average (0.223-0.245), the schedule
-    0.205 (0.198-0.225). Asserted: the schedule within 0.012 of 0.2 (2.2x the measured
-    0.005; the binomial sd of a mean over 8,000 particles is 0.0045) and the plain ladder
-    over 0.22 (its error 0.036)."""
-    t = targets.get("separated_mixture")
-    sig = score.geometric_sigmas(score.max_pairwise_distance(t.sample(10000, seed=1)), 0.05, 10)
-    exact = score.from_sigma(lambda x, v: t.perturbed(v).score(x), sig)
-    schedule = [100, 100, 100, 1000, 100, 400, 400, 400, 100, 100]
-    share = {}
-    for key, steps in (("plain", 100), ("schedule", schedule)):
-        runs = [
-            langevin.annealed(exact, sig, uniform_box(t.bounds, N, seed=s), steps, seed=s).final()
-            for s in range(4)
-        ]
-        share[key] = sum(float(sm.mode_weights(x, t)[0]) for x in runs) / len(runs)
-    assert abs(share["schedule"] - 0.2) < 0.012, share
-    assert share["plain"] > 0.22, share
-
-
 def test_mode_weights():
     t = targets.get("separated_mixture")
     w = sm.mode_weights(t.sample(N, seed=0), t)
