@@ -15,13 +15,15 @@
     python benchmarks/learned.py --part annealed --seeds 5 --rows 0,3  # annealed Langevin
     python benchmarks/learned.py --part ladder --seeds 5  # annealed Langevin's steps per level
     python benchmarks/learned.py --part longer --seeds 5 --rows 0,1  # 5,000 training steps
+    python benchmarks/learned.py --part edm --seeds 5     # EDM's preconditioning, He init
+    python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
     python benchmarks/learned.py --append             # also append the tables to results.md
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
 samples (seed 1, as benchmarks/run.py did until it moved to 50,000; ``--points 50000`` gives
 the parts score, fm, gan and flow run.py's size; the parts recipe, snr,
-steps, tsample, stf, longer and annealed use 50,000 of seed 100 + s, and data compares
+steps, tsample, stf, longer, edm and annealed use 50,000 of seed 100 + s, and data compares
 them) and reports quality =
 metrics.quality(..., repeats=3) of 2,000 samples as mean +- standard deviation over the
 seeds, the weight of the small mode on separated_mixture (exact: 0.2; the 5,000 training
@@ -477,6 +479,23 @@ LONGER_ROWS = (
     ("EMA of the weights (0.999)", {"ema": 0.999}),
 )
 
+#: the edm part (2026-12-03): EDM's preconditioning (score.fit(..., base="edm")) on the
+#: recipe's model, since ScoreModel gives its residual net He et al.'s init (at torch's init
+#: the net sat at a saddle on symmetric targets: eight_gaussians read 28 noise floors)
+EDM_ROWS = (
+    ("DSM (the default)", {}),
+    ("EDM preconditioning", {"base": "edm"}),
+    ("EDM preconditioning, stable target r = 64", {"base": "edm", "reference": 64}),
+    (
+        "EDM preconditioning, stable target r = 64, 4,000 steps",
+        {"base": "edm", "reference": 64, "n_steps": 4000},
+    ),
+    (
+        "EDM preconditioning and EDM's weighting and noise levels",
+        {"base": "edm", "weighting": "edm"},
+    ),
+    ("EDM preconditioning, stable target r = 256", {"base": "edm", "reference": 256}),
+)
 
 #: the data part: (label, n points, data seed of training seed s)
 DATA_ROWS = (
@@ -675,6 +694,55 @@ def _mixtures(names):
             yield name, t
 
 
+#: the bands part: (label, lo, hi): the learned score where lo <= t < hi, the exact one elsewhere
+BANDS = (
+    ("exact score everywhere", 9.0, 9.0),
+    ("learned everywhere", 0.0, 2.0),
+    ("learned for t < 0.05", 0.0, 0.05),
+    ("learned for t < 0.2", 0.0, 0.2),
+    ("learned for 0.2 <= t < 0.5", 0.2, 0.5),
+    ("learned for t >= 0.5", 0.5, 2.0),
+    ("learned for t >= 0.05", 0.05, 2.0),
+)
+
+
+def bands_table(names, seeds) -> str:
+    """Where in t the recipe's model costs the PF-ODE its quality (mixture targets).
+
+    Per seed s: the recipe's model (50,000 points of seed 100 + s, training seed s) and the
+    PF-ODE (100 RK4 steps, prior at the data's mean, sampling seed s) on a hybrid score:
+    the model's where lo <= t < hi, ``sde.exact_score`` elsewhere, every row from the same
+    draws. Columns: quality mean +- sd and the paired difference from the exact score.
+    """
+    vp = sde.VP()
+    lines = [
+        "| target | PF-ODE 100 on | quality | - exact score (paired) |",
+        "|---|---|---|---|",
+    ]
+    for name, t in _mixtures(names):
+        exact, q = sde.exact_score(t, vp), {label: [] for label, _, _ in BANDS}
+        for s in seeds:
+            data = t.sample(RECIPE_DATA, seed=100 + s)
+            model = score.fit(data, an_sde=vp, progress=False, seed=s)
+            for label, lo, hi in BANDS:
+
+                def hybrid(x, tt, lo=lo, hi=hi, model=model, exact=exact):
+                    now = float(tt) if not torch.is_tensor(tt) or tt.ndim == 0 else float(tt[0])
+                    return model(x, tt) if lo <= now < hi else exact(x, tt)
+
+                run = dict(method="ode", n_steps=100, seed=s, prior_mean=data.mean(0))
+                x = sde.sample(hybrid, vp, N, **run).final()
+                q[label].append(metrics.quality(x, t, seed=s, repeats=3))
+            per_seed = ", ".join(f"{v[-1]:.2f}" for v in q.values())
+            print(f"  {name}, seed {s}: {per_seed}", flush=True)
+        ref = q[BANDS[0][0]]
+        for label, v in q.items():
+            diff = "" if v is ref else _ms([a - b for a, b in zip(v, ref, strict=True)])
+            lines.append(f"| {name} | {label} | {_ms(v)} | {diff} |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
 def _measure(runs, key, fn, vp, t, mean, s) -> None:
     """Sample ``fn`` with each of SAMPLERS (seed s, prior mean ``mean``) into runs[key]."""
     for m, k in SAMPLERS:
@@ -869,6 +937,14 @@ def main(argv=None) -> int:
         "longer": (
             "Score model: more training steps on the recipe's model",
             lambda: fit_rows_table(every, seeds, pick(list(LONGER_ROWS))),
+        ),
+        "edm": (
+            "Score model: EDM's preconditioning (He init) on the recipe's model",
+            lambda: fit_rows_table(every, seeds, pick(list(EDM_ROWS))),
+        ),
+        "bands": (
+            "Score samplers: where in t the recipe's model costs the PF-ODE",
+            lambda: bands_table(every, seeds),
         ),
         "fm": ("Flow matching", lambda: fm_table(names, seeds, pick(FM_ROWS))),
         "gan": ("GAN", lambda: gan_table(names, seeds, pick(GAN_ROWS))),

@@ -166,7 +166,13 @@ class ScoreModel(nn.Module):
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             time_embed = embed if self.conditional else 0
-            self.net = MLP(self.dim, self.dim, hidden, depth, time_embed=time_embed)
+            # He init under preconditioning: the skip term takes the data's Gaussian part,
+            # so on a symmetric target (eight_gaussians) the residual has no linear part,
+            # and at torch's init (hidden activations about 0.002 after four layers) the
+            # net sat at that saddle and never learned (results.md, "EDM's
+            # preconditioning, again")
+            init = "torch" if precondition is None else "he"
+            self.net = MLP(self.dim, self.dim, hidden, depth, time_embed=time_embed, init=init)
         self.history: list[float] = []
 
     @property
@@ -444,9 +450,13 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
     base: a known score_fn the model corrects (see :class:`ScoreModel`), or ``"edm"``:
         EDM's preconditioning with the data's mean and std (its skip term is the score of
         that Gaussian), and its time input log(sigma_t / alpha_t) (see ``precondition`` of
-        :class:`ScoreModel`). EDM is off by default: in
-        benchmarks/learned.py it moved the PF-ODE on separated_mixture from 4.4 to 2.9 noise
-        floors (5 seeds, spread about 3), but on eight_gaussians from 0.8 to 2.6 (one seed).
+        :class:`ScoreModel`; its residual net starts from He et al.'s init). EDM is off by
+        default: in benchmarks/learned.py (``--part edm``, 5 seeds, paired, 50,000 points)
+        it moved the PF-ODE by -0.45 on two_moons and -0.16 to +0.16 on the other four
+        targets (noise floors, each within its spread), and with ``reference=64`` as well
+        by -0.61 on two_moons and -0.28 to +0.08 elsewhere, the PF-ODE still over 1.3 on
+        three targets. (Before the He init its net never learned symmetric targets:
+        eight_gaussians read 28 noise floors.)
     ema: decay of an EMA of the weights (see :func:`genmod.training.fit`); None or 0: off.
     fused: Adam's fused kernel (see :func:`genmod.training.fit`): the same maths with other
         float rounding; 10-12% off a step of these nets (benchmarks/results.md).
