@@ -132,6 +132,7 @@ class ScoreModel(nn.Module):
         the first term is the exact answer for Gaussian data (EDM's c_skip), the network F
         only adds the residual (scaled by EDM's c_out) and sees x_t scaled to unit variance
         (c_in). As t -> T the residual's weight alpha_t -> 0, so the prior end is exact.
+        F's hidden layers start from He init (see ``nets.MLP``'s ``init``).
     time_input: what the time embedding sees: ``"t"``, or ``"log_sigma"`` (SDEs: the
         position of log(sigma_t / alpha_t) between t = EPS and T, EDM's c_noise), which
         spreads the small noise levels out instead of crowding them near t = 0.
