@@ -22,8 +22,8 @@
 
 Each row trains one model per seed (seed = training seed = sampling seed) on 5,000 exact
 samples (seed 1, as benchmarks/run.py did until it moved to 50,000; ``--points 50000`` gives
-the parts score, fm, gan and flow run.py's size; the parts recipe, snr,
-steps, tsample, stf, longer, edm and annealed use 50,000 of seed 100 + s, and data compares
+the parts score, fm, gan and flow run.py's size; the parts recipe, snr, steps, tsample,
+stf, longer, edm, bands, annealed and ladder use 50,000 of seed 100 + s, and data compares
 them) and reports quality =
 metrics.quality(..., repeats=3) of 2,000 samples as mean +- standard deviation over the
 seeds, the weight of the small mode on separated_mixture (exact: 0.2; the 5,000 training
