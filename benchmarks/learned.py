@@ -129,8 +129,11 @@ GAN_ROWS = [
     ("minibatch std + R1 (0.1), leaky ReLU", {**REMEDY, "activation": "leaky_relu"}),
 ]
 # fifth round (row 11): row 9 with an EMA of the generator's weights (gan.BENCHMARK_RECIPE
-# since 2026-12-03)
+# in the first session of 2026-12-03)
 GAN_ROWS.append(("row 9 + EMA of G (0.999)", {**GAN_ROWS[9][1], "ema": 0.999}))
+# sixth round (row 12): row 11 for 9,000 steps instead of 6,000 (gan.BENCHMARK_RECIPE
+# since the second session of 2026-12-03)
+GAN_ROWS.append(("row 11, 9,000 steps", {**GAN_ROWS[11][1], "n_steps": 9000}))
 
 #: RealNVP (issue 17 item 3): flows.fit keywords; the rows after the first change one thing
 #: each against the first (or against the row they name)
@@ -177,6 +180,15 @@ FLOW_ROWS = [
     (
         "mixture of 8 Gaussians, means at k-means centres",
         {**_F, "base_components": 8, "base_start": "kmeans"},
+    ),
+    # rows 19-20 (2026-12-03, second session): the k-means start for more of the 20 s budget
+    (
+        "mixture of 8 Gaussians, k-means, 2,500 steps",
+        {**_F, "base_components": 8, "base_start": "kmeans", "n_steps": 2500},
+    ),
+    (
+        "mixture of 8 Gaussians, k-means, 2,500 steps, EMA 0.999",
+        {**_F, "base_components": 8, "base_start": "kmeans", "n_steps": 2500, "ema": 0.999},
     ),
 ]
 #: exact training points (seed 1) of the parts score, fm, gan and flow (``--points``);
