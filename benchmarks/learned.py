@@ -17,6 +17,7 @@
     python benchmarks/learned.py --part longer --seeds 5 --rows 0,1  # 5,000 training steps
     python benchmarks/learned.py --part edm --seeds 5     # EDM's preconditioning, He init
     python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
+    python benchmarks/learned.py --part expected --seeds 5 --rows 0,1  # per training, pooled floor
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
     python benchmarks/learned.py --append             # also append the tables to results.md
 
@@ -24,7 +25,8 @@ Each row trains one model per seed (seed = training seed = sampling seed) on 5,0
 samples (seed 1, as benchmarks/run.py did until it moved to 50,000; ``--points 50000`` gives
 the parts score, fm, gan and flow run.py's size; the parts recipe, snr, steps, tsample,
 stf, longer, edm, bands, annealed and ladder use 50,000 of seed 100 + s, and data compares
-them) and reports quality =
+them; the part expected trains its PF-ODE's model as recipe does and RealNVP and the GAN as
+run.py does) and reports quality =
 metrics.quality(..., repeats=3) of 2,000 samples as mean +- standard deviation over the
 seeds, the weight of the small mode on separated_mixture (exact: 0.2; the 5,000 training
 points have 0.207), and training seconds: CPU seconds of the process (one torch thread, so
@@ -755,6 +757,114 @@ def bands_table(names, seeds) -> str:
     return "\n".join(lines)
 
 
+#: the expected part: sampling seeds of each training's expected reading, and the pairs of
+#: exact draws behind the pooled noise floor it divides by
+EXPECTED_SEEDS = range(200, 210)
+POOLED_FLOOR_PAIRS = 200
+
+
+def _pooled_floor(t) -> float:
+    """The noise floor at N from POOLED_FLOOR_PAIRS pairs of exact draws (seed 7's stream;
+    ``metrics.quality`` divides by the floor of its own seed, 10 pairs, which varies by
+    0.6-1.7x of this one from seed to seed)."""
+    return metrics.noise_floor(t, N, seed=7, repeats=POOLED_FLOOR_PAIRS).mean
+
+
+def _distance(x, t, k) -> float:
+    """The energy distance behind ``metrics.quality(x, t, seed=k, repeats=3)``."""
+    return metrics.quality(x, t, seed=k, repeats=3) * metrics.noise_floor(t, N, seed=k).mean
+
+
+#: the expected part's samplers: label -> (train(target, s) -> (model, data), draw(model,
+#: data, k) -> (N, 2) samples); the PF-ODE on the recipe's model (50,000 points of seed
+#: 100 + s, prior at their mean), RealNVP and the GAN as run.py trains them (50,000 points
+#: of seed 1, as the flow and gan parts with --points 50000)
+def _expected_samplers():
+    vp = sde.VP()
+
+    def recipe(t, s):
+        data = t.sample(RECIPE_DATA, seed=100 + s)
+        return score.fit(data, an_sde=vp, progress=False, seed=s), data
+
+    def pf_ode(model, data, k):
+        return sde.sample(
+            model, vp, N, method="ode", n_steps=100, seed=k, prior_mean=data.mean(0)
+        ).final()
+
+    def flow(t, s):
+        kw = {"fused": True, "base_components": 8}
+        return flows.fit(t.sample(50_000, seed=1), progress=False, seed=s, **kw), None
+
+    def gan_(t, s):
+        data = t.sample(50_000, seed=1)
+        return gan.fit(data, snapshot_every=0, progress=False, seed=s, **gan.BENCHMARK_RECIPE), None
+
+    return {
+        "PF-ODE 100 (the recipe's VP model)": (recipe, pf_ode),
+        "RealNVP (run.py's)": (flow, lambda m, _, k: m.sample(N, seed=k)),
+        "GAN (gan.BENCHMARK_RECIPE)": (gan_, lambda m, _, k: m.sample(N, seed=k)),
+    }
+
+
+def expected_table(names, seeds, samplers=None) -> str:
+    """Each training's expected reading: the mean energy distance over 10 sampling seeds
+    divided by a pooled noise floor, beside the one reading of the other parts.
+
+    A reading of ``metrics.quality`` at sampling seed s has three sources of noise: the
+    samples, the reference draws (``repeats=3`` averages three) and its denominator, the
+    floor of seed s from 10 pairs of exact draws. Per training seed s: the usual reading
+    (sampling seed s), and over EXPECTED_SEEDS the mean of the distances (each against the
+    same three reference draws as quality's) over the pooled floor, with the largest and
+    smallest single reading there; exact draws (seeds 20,000 + k) measured the same way.
+    The expected readings share their reference draws with the exact draws', so 1 +
+    (expected - exact draws' expected) is the training's ratio with that shared noise taken
+    out: about 1 + D / floor, D the energy distance of the sampler's law from the target's.
+    """
+    samplers = samplers or list(_expected_samplers().items())
+    lines = [
+        "| target | sampler | exact draws, expected | reading at seed s (mean) |"
+        " expected per training seed 0 / 1 / ... | 1 + (expected - exact draws') per seed |"
+        " largest of those | single readings, range | train CPU s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        t = targets.get(name)
+        floor = _pooled_floor(t)
+        exact = [_distance(t.sample(N, seed=20_000 + k), t, k) for k in EXPECTED_SEEDS]
+        ex = statistics.mean(exact) / floor  # the same reference draws: subtracted, paired
+        print(f"  {name}: exact draws {ex:.2f}", flush=True)
+        for label, (train, draw) in samplers:
+            one, expect, singles, secs = [], [], [], []
+            for s in seeds:
+                (model, data), dt = _cpu(functools.partial(train, t, s))
+                secs.append(dt)
+                one.append(metrics.quality(draw(model, data, s), t, seed=s, repeats=3))
+                ds = [_distance(draw(model, data, k), t, k) for k in EXPECTED_SEEDS]
+                expect.append(statistics.mean(ds) / floor)
+                floors = [metrics.noise_floor(t, N, seed=k).mean for k in EXPECTED_SEEDS]
+                singles += [d / f for d, f in zip(ds, floors, strict=True)]
+                print(
+                    f"  {name}, {label}, seed {s}: reading {one[-1]:.2f}, expected "
+                    f"{expect[-1]:.2f}, {dt:.1f} CPU s",
+                    flush=True,
+                )
+            excess = [1 + v - ex for v in expect]
+            cells = [
+                name,
+                label,
+                f"{ex:.2f}",
+                _ms(one),
+                " / ".join(f"{v:.2f}" for v in expect),
+                " / ".join(f"{v:.2f}" for v in excess),
+                f"{max(excess):.2f}",
+                f"{min(singles):.2f}-{max(singles):.2f}",
+                _ms(secs, ".1f"),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
 def _measure(runs, key, fn, vp, t, mean, s) -> None:
     """Sample ``fn`` with each of SAMPLERS (seed s, prior mean ``mean``) into runs[key]."""
     for m, k in SAMPLERS:
@@ -957,6 +1067,10 @@ def main(argv=None) -> int:
         "bands": (
             "Score samplers: where in t the recipe's model costs the PF-ODE",
             lambda: bands_table(every, seeds),
+        ),
+        "expected": (
+            "Each training's expected reading, over a pooled noise floor",
+            lambda: expected_table(every, seeds, pick(list(_expected_samplers().items()))),
         ),
         "fm": ("Flow matching", lambda: fm_table(names, seeds, pick(FM_ROWS))),
         "gan": ("GAN", lambda: gan_table(names, seeds, pick(GAN_ROWS))),
