@@ -775,10 +775,11 @@ def _distance(x, t, k) -> float:
     return metrics.quality(x, t, seed=k, repeats=3) * metrics.noise_floor(t, N, seed=k).mean
 
 
-#: the expected part's samplers: label -> (train(target, s) -> (model, data), draw(model,
-#: data, k) -> (N, 2) samples); the PF-ODE on the recipe's model (50,000 points of seed
-#: 100 + s, prior at their mean), RealNVP and the GAN as run.py trains them (50,000 points
-#: of seed 1, as the flow and gan parts with --points 50000)
+#: the expected part's samplers: label -> (train(target, s) -> (model, aux), draw(model,
+#: aux, target, k) -> (N, 2) samples); the PF-ODE and EM on the recipe's model (50,000
+#: points of seed 100 + s, prior at their mean), RealNVP and the GAN as run.py trains them
+#: (50,000 points of seed 1, as the flow and gan parts with --points 50000), annealed
+#: Langevin with run.py's steps per level on the ladder part's model (stable target field)
 def _expected_samplers():
     vp = sde.VP()
 
@@ -786,10 +787,12 @@ def _expected_samplers():
         data = t.sample(RECIPE_DATA, seed=100 + s)
         return score.fit(data, an_sde=vp, progress=False, seed=s), data
 
-    def pf_ode(model, data, k):
-        return sde.sample(
-            model, vp, N, method="ode", n_steps=100, seed=k, prior_mean=data.mean(0)
-        ).final()
+    def reverse(method, n_steps):
+        def draw(model, data, t, k):
+            run = dict(method=method, n_steps=n_steps, seed=k, prior_mean=data.mean(0))
+            return sde.sample(model, vp, N, **run).final()
+
+        return draw
 
     def flow(t, s):
         kw = {"fused": True, "base_components": 8}
@@ -799,10 +802,23 @@ def _expected_samplers():
         data = t.sample(50_000, seed=1)
         return gan.fit(data, snapshot_every=0, progress=False, seed=s, **gan.BENCHMARK_RECIPE), None
 
+    def ladder(t, s):
+        data = t.sample(RECIPE_DATA, seed=100 + s)
+        sig = score.geometric_sigmas(score.max_pairwise_distance(data), 0.05, 10)
+        fit = functools.partial(score.fit, data, method="ladder", sigmas=sig, seed=s)
+        return fit(reference=256, progress=False), sig
+
+    def annealed(model, sig, t, k):
+        start = uniform_box(t.bounds, N, seed=k)
+        return langevin.annealed(model.score, sig, start, list(ANNEALED_STEPS), seed=k).final()
+
+    one_pass = lambda m, _, t, k: m.sample(N, seed=k)  # noqa: E731
     return {
-        "PF-ODE 100 (the recipe's VP model)": (recipe, pf_ode),
-        "RealNVP (run.py's)": (flow, lambda m, _, k: m.sample(N, seed=k)),
-        "GAN (gan.BENCHMARK_RECIPE)": (gan_, lambda m, _, k: m.sample(N, seed=k)),
+        "PF-ODE 100 (the recipe's VP model)": (recipe, reverse("ode", 100)),
+        "RealNVP (run.py's)": (flow, one_pass),
+        "GAN (gan.BENCHMARK_RECIPE)": (gan_, one_pass),
+        "EM 1,000 (the recipe's VP model)": (recipe, reverse("em", 1000)),
+        "annealed Langevin (run.py's steps, the ladder part's model)": (ladder, annealed),
     }
 
 
@@ -838,8 +854,8 @@ def expected_table(names, seeds, samplers=None) -> str:
             for s in seeds:
                 (model, data), dt = _cpu(functools.partial(train, t, s))
                 secs.append(dt)
-                one.append(metrics.quality(draw(model, data, s), t, seed=s, repeats=3))
-                ds = [_distance(draw(model, data, k), t, k) for k in EXPECTED_SEEDS]
+                one.append(metrics.quality(draw(model, data, t, s), t, seed=s, repeats=3))
+                ds = [_distance(draw(model, data, t, k), t, k) for k in EXPECTED_SEEDS]
                 expect.append(statistics.mean(ds) / floor)
                 floors = [metrics.noise_floor(t, N, seed=k).mean for k in EXPECTED_SEEDS]
                 singles += [d / f for d, f in zip(ds, floors, strict=True)]
