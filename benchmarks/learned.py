@@ -771,8 +771,10 @@ def _pooled_floor(t) -> float:
 
 
 def _distance(x, t, k) -> float:
-    """The energy distance behind ``metrics.quality(x, t, seed=k, repeats=3)``."""
-    return metrics.quality(x, t, seed=k, repeats=3) * metrics.noise_floor(t, N, seed=k).mean
+    """The energy distance ``metrics.quality(x, t, seed=k, repeats=3)`` divides by its
+    floor: the mean over the same three reference draws."""
+    refs = [t.sample(N, seed=metrics.reference_seed(k, r)) for r in range(3)]
+    return statistics.mean(metrics.energy_distance(x, y) for y in refs)
 
 
 #: the expected part's samplers: label -> (train(target, s) -> (model, aux), draw(model,
@@ -848,6 +850,7 @@ def expected_table(names, seeds, samplers=None) -> str:
         floor = _pooled_floor(t)
         exact = [_distance(t.sample(N, seed=20_000 + k), t, k) for k in EXPECTED_SEEDS]
         ex = statistics.mean(exact) / floor  # the same reference draws: subtracted, paired
+        floors = [metrics.noise_floor(t, N, seed=k).mean for k in EXPECTED_SEEDS]  # quality's
         print(f"  {name}: exact draws {ex:.2f}", flush=True)
         for label, (train, draw) in samplers:
             one, expect, singles, secs = [], [], [], []
@@ -857,8 +860,7 @@ def expected_table(names, seeds, samplers=None) -> str:
                 one.append(metrics.quality(draw(model, data, t, s), t, seed=s, repeats=3))
                 ds = [_distance(draw(model, data, t, k), t, k) for k in EXPECTED_SEEDS]
                 expect.append(statistics.mean(ds) / floor)
-                floors = [metrics.noise_floor(t, N, seed=k).mean for k in EXPECTED_SEEDS]
-                singles += [d / f for d, f in zip(ds, floors, strict=True)]
+                singles += [d / f for d, f in zip(ds, floors, strict=True)]  # quality's readings
                 print(
                     f"  {name}, {label}, seed {s}: reading {one[-1]:.2f}, expected "
                     f"{expect[-1]:.2f}, {dt:.1f} CPU s",
