@@ -17,7 +17,7 @@
     python benchmarks/learned.py --part longer --seeds 5 --rows 0,1  # 5,000 training steps
     python benchmarks/learned.py --part edm --seeds 5     # EDM's preconditioning, He init
     python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
-    python benchmarks/learned.py --part expected --seeds 5 --rows 0,1  # per training, pooled floor
+    python benchmarks/learned.py --part expected --seeds 5 --rows 0,1 # 10 sample sets per training
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
     python benchmarks/learned.py --append             # also append the tables to results.md
 
@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 
 import torch
-from run import ANNEALED_STEPS  # benchmarks/run.py, this script's sibling
+from run import ANNEALED_STEPS, PC_SNR  # benchmarks/run.py, this script's sibling
 
 from genmod import (
     config,
@@ -757,17 +757,8 @@ def bands_table(names, seeds) -> str:
     return "\n".join(lines)
 
 
-#: the expected part: sampling seeds of each training's expected reading, and the pairs of
-#: exact draws behind the pooled noise floor it divides by
+#: the expected part: sampling seeds of each training's expected reading
 EXPECTED_SEEDS = range(200, 210)
-POOLED_FLOOR_PAIRS = 200
-
-
-def _pooled_floor(t) -> float:
-    """The noise floor at N from POOLED_FLOOR_PAIRS pairs of exact draws (seed 7's stream;
-    ``metrics.quality`` divides by the floor of its own seed, 10 pairs, which varies by
-    0.6-1.7x of this one from seed to seed)."""
-    return metrics.noise_floor(t, N, seed=7, repeats=POOLED_FLOOR_PAIRS).mean
 
 
 def _distance(x, t, k) -> float:
@@ -781,7 +772,8 @@ def _distance(x, t, k) -> float:
 #: aux, target, k) -> (N, 2) samples); the PF-ODE and EM on the recipe's model (50,000
 #: points of seed 100 + s, prior at their mean), RealNVP and the GAN as run.py trains them
 #: (50,000 points of seed 1, as the flow and gan parts with --points 50000), annealed
-#: Langevin with run.py's steps per level on the ladder part's model (stable target field)
+#: Langevin with run.py's steps per level on the ladder part's model (stable target field),
+#: PC with run.py's steps and snr on the recipe's model, flow matching as run.py trains it
 def _expected_samplers():
     vp = sde.VP()
 
@@ -789,12 +781,15 @@ def _expected_samplers():
         data = t.sample(RECIPE_DATA, seed=100 + s)
         return score.fit(data, an_sde=vp, progress=False, seed=s), data
 
-    def reverse(method, n_steps):
+    def reverse(method, n_steps, **opts):
         def draw(model, data, t, k):
             run = dict(method=method, n_steps=n_steps, seed=k, prior_mean=data.mean(0))
-            return sde.sample(model, vp, N, **run).final()
+            return sde.sample(model, vp, N, **run, **opts).final()
 
         return draw
+
+    def fm(t, s):
+        return flow_matching.fit(t.sample(50_000, seed=1), progress=False, seed=s), None
 
     def flow(t, s):
         kw = {"fused": True, "base_components": 8}
@@ -821,18 +816,21 @@ def _expected_samplers():
         "GAN (gan.BENCHMARK_RECIPE)": (gan_, one_pass),
         "EM 1,000 (the recipe's VP model)": (recipe, reverse("em", 1000)),
         "annealed Langevin (run.py's steps, the ladder part's model)": (ladder, annealed),
+        "PC 250, snr 0.04 (the recipe's VP model)": (recipe, reverse("pc", 250, snr=PC_SNR)),
+        "flow matching (run.py's)": (fm, one_pass),
     }
 
 
 def expected_table(names, seeds, samplers=None) -> str:
     """Each training's expected reading: the mean energy distance over 10 sampling seeds
-    divided by a pooled noise floor, beside the one reading of the other parts.
+    divided by the noise floor, beside the one reading of the other parts.
 
-    A reading of ``metrics.quality`` at sampling seed s has three sources of noise: the
-    samples, the reference draws (``repeats=3`` averages three) and its denominator, the
-    floor of seed s from 10 pairs of exact draws. Per training seed s: the usual reading
-    (sampling seed s), and over EXPECTED_SEEDS the mean of the distances (each against the
-    same three reference draws as quality's) over the pooled floor, with the largest and
+    A reading of ``metrics.quality`` at sampling seed s has two sources of noise: the
+    samples and the reference draws (``repeats=3`` averages three); its denominator is the
+    closed-form floor (until 2026-12-03 the floor of seed s from 10 drawn pairs, a third
+    source). Per training seed s: the usual reading (sampling seed s), and over
+    EXPECTED_SEEDS the mean of the distances (each against the same three reference draws
+    as quality's) over the floor, with the largest and
     smallest single reading there; exact draws (seeds 20,000 + k) measured the same way.
     The expected readings share their reference draws with the exact draws', so 1 +
     (expected - exact draws' expected) is the training's ratio with that shared noise taken
@@ -847,10 +845,9 @@ def expected_table(names, seeds, samplers=None) -> str:
     ]
     for name in names:
         t = targets.get(name)
-        floor = _pooled_floor(t)
+        floor = metrics.expected_floor(t, N)  # quality's, the same for every seed
         exact = [_distance(t.sample(N, seed=20_000 + k), t, k) for k in EXPECTED_SEEDS]
         ex = statistics.mean(exact) / floor  # the same reference draws: subtracted, paired
-        floors = [metrics.noise_floor(t, N, seed=k).mean for k in EXPECTED_SEEDS]  # quality's
         print(f"  {name}: exact draws {ex:.2f}", flush=True)
         for label, (train, draw) in samplers:
             one, expect, singles, secs = [], [], [], []
@@ -860,7 +857,7 @@ def expected_table(names, seeds, samplers=None) -> str:
                 one.append(metrics.quality(draw(model, data, t, s), t, seed=s, repeats=3))
                 ds = [_distance(draw(model, data, t, k), t, k) for k in EXPECTED_SEEDS]
                 expect.append(statistics.mean(ds) / floor)
-                singles += [d / f for d, f in zip(ds, floors, strict=True)]  # quality's readings
+                singles += [d / floor for d in ds]  # quality's readings
                 print(
                     f"  {name}, {label}, seed {s}: reading {one[-1]:.2f}, expected "
                     f"{expect[-1]:.2f}, {dt:.1f} CPU s",
@@ -1087,7 +1084,7 @@ def main(argv=None) -> int:
             lambda: bands_table(every, seeds),
         ),
         "expected": (
-            "Each training's expected reading, over a pooled noise floor",
+            "Each training's expected reading, over 10 sample sets",
             lambda: expected_table(every, seeds, pick(list(_expected_samplers().items()))),
         ),
         "fm": ("Flow matching", lambda: fm_table(names, seeds, pick(FM_ROWS))),

@@ -140,6 +140,28 @@ def test_annealed_langevin_takes_one_step_count_per_level():
             langevin.annealed(gauss, sig, x0, n_steps=bad)
 
 
+def test_annealed_langevin_takes_one_step_ratio_per_level():
+    """step_ratio sets alpha_i = ratio_i sigma_i^2; 0.2 everywhere is the default's path."""
+    sig = score.geometric_sigmas(2.0, 0.1, 4)
+    x0 = uniform_box(((-3, 3), (-3, 3)), 50, seed=0)
+    gauss = score.from_sigma(lambda y, s: -y / (1 + s**2), sig)
+    a = langevin.annealed(gauss, sig, x0, n_steps=5, seed=1, step_ratio=[0.2, 0.2, 0.05, 0.05])
+    want = torch.tensor([0.2, 0.2, 0.05, 0.05]) * sig.float() ** 2
+    assert torch.allclose(a.extras["step_size"], want, rtol=1e-6)
+    b = langevin.annealed(gauss, sig, x0, n_steps=5, seed=1, step_ratio=0.2)
+    assert torch.allclose(b.xs, langevin.annealed(gauss, sig, x0, n_steps=5, seed=1).xs)
+    assert not torch.allclose(a.xs[-1], b.xs[-1])  # the smaller steps moved other paths
+    bad = (
+        (dict(step_ratio=[0.2, 0.2, 0.2]), "one per level"),
+        (dict(step_ratio=[0.2, -0.1, 0.2, 0.2]), r"step_ratio\[1\]"),
+        (dict(step_ratio=float("nan")), r"step_ratio\[0\]"),
+        (dict(step_ratio=0.1, alpha_min=0.01), "not both"),
+    )
+    for kw, match in bad:
+        with pytest.raises(ValueError, match=match):
+            langevin.annealed(gauss, sig, x0, n_steps=5, **kw)
+
+
 def test_mode_weights():
     t = targets.get("separated_mixture")
     w = sm.mode_weights(t.sample(N, seed=0), t)

@@ -30,6 +30,7 @@ def annealed(
     seed: int = 0,
     denoise: bool = True,
     label: str = "annealed Langevin",
+    step_ratio=None,
 ) -> Trajectory:
     """Annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1), built on ``genmod.mcmc``.
 
@@ -46,6 +47,9 @@ def annealed(
     alpha_min: step at the smallest level (alpha in Song & Ermon's update
         x + alpha/2 s + sqrt(alpha) z). None: 0.2 sigma_L^2, so alpha_i / sigma_i^2 = 0.2 at
         every level (their 2e-5 at sigma_L = 0.01).
+    step_ratio: alpha_i / sigma_i^2 instead, one number for every level or a sequence of L
+        (largest level first), e.g. smaller at the low levels, where an unadjusted step's
+        bias widens the narrow features; give alpha_min or step_ratio, not both.
     denoise: finish with one Tweedie step x + sigma_L^2 s(x, sigma_L) (Song & Ermon 2020),
         which removes the last level's noise; appended as the final frame.
 
@@ -57,10 +61,7 @@ def annealed(
     """
     ladder = Ladder(sigmas)
     sig = torch.as_tensor(sigmas, dtype=torch.float64).reshape(-1)
-    if alpha_min is None:
-        alpha_min = 0.2 * float(sig[-1]) ** 2
-    if not (alpha_min > 0 and math.isfinite(alpha_min)):
-        raise ValueError(f"alpha_min must be a positive number, got {alpha_min}")
+    alpha_of = _alphas(alpha_min, step_ratio, sig)
     steps = _steps_per_level(n_steps, len(sig))
     x = as_points(x0, "x0", dim=None, finite=True, min_n=1).float()
     check_work(sum(steps), x.shape[0])
@@ -68,7 +69,7 @@ def annealed(
     with warnings.catch_warnings(record=True) as caught:  # one warning per call, not per level
         warnings.simplefilter("always")
         for i, s in enumerate(sig.tolist()):
-            alpha = alpha_min * s**2 / float(sig[-1]) ** 2
+            alpha = alpha_of[i]
             alphas.append(alpha)
             t = ladder.time(s)
             traj = mcmc.sample(
@@ -109,6 +110,28 @@ def annealed(
         n_evals=evals,
         extras={"sigma": torch.tensor(frame_sigma), "step_size": torch.tensor(alphas)},
     )
+
+
+def _alphas(alpha_min, step_ratio, sig: torch.Tensor) -> list[float]:
+    """The step alpha_i of each level, from ``alpha_min`` or ``step_ratio`` (default 0.2)."""
+    if alpha_min is not None and step_ratio is not None:
+        raise ValueError("give alpha_min or step_ratio, not both")
+    levels = sig.tolist()
+    if step_ratio is None:
+        alpha_min = 0.2 * levels[-1] ** 2 if alpha_min is None else alpha_min
+        if not (alpha_min > 0 and math.isfinite(alpha_min)):
+            raise ValueError(f"alpha_min must be a positive number, got {alpha_min}")
+        return [alpha_min * s**2 / levels[-1] ** 2 for s in levels]
+    many = isinstance(step_ratio, list | tuple) or getattr(step_ratio, "ndim", 0) > 0
+    ratios = [float(v) for v in (list(step_ratio) if many else [step_ratio] * len(levels))]
+    if len(ratios) != len(levels):
+        raise ValueError(
+            f"step_ratio must be one number or one per level ({len(levels)}), got {len(ratios)}"
+        )
+    for i, r in enumerate(ratios):
+        if not (r > 0 and math.isfinite(r)):
+            raise ValueError(f"step_ratio[{i}] must be a positive number, got {r}")
+    return [r * s**2 for r, s in zip(ratios, levels, strict=True)]
 
 
 def _steps_per_level(n_steps, n_levels: int) -> list[int]:
