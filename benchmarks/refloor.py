@@ -7,11 +7,13 @@ change, so each stored reading converts exactly:
 
     new = old * (mean of seed s's 10 drawn pairs) / expected_floor(t, n)
 
-This rewrites the readings of ``results.json`` (the samplers table, n = 2,000, seeds 0-2)
-and ``dimension.json`` (n = 2,000, seeds 0-2) and their tables in ``results.md``, without
-re-running the samplers; timings and every other field stay as measured. Run once:
+The script starts from the readings of commit BEFORE (the last one with the old floor,
+read with ``git show``), so running it again gives the same result: by default it checks
+that ``results.json`` (the samplers table, n = 2,000, seeds 0-2) and ``dimension.json``
+(n = 2,000, seeds 0-2) hold those readings converted; ``--write`` writes them and their
+tables in ``results.md``. Timings and every other field stay as measured.
 
-    python benchmarks/refloor.py [--check]   # --check: print the factors, write nothing
+    python benchmarks/refloor.py [--write]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import functools
 import json
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,6 +35,7 @@ import run  # noqa: E402  (benchmarks/run.py)
 from genmod import metrics, targets  # noqa: E402
 
 N = 2000
+BEFORE = "dc9236b"  # main before the floor changed
 
 
 @functools.cache
@@ -49,34 +53,40 @@ def refloor(rows: list[dict], name_of) -> None:
         r["quality"] = statistics.mean(r["quality_seeds"])
 
 
+def _before(name: str):
+    out = subprocess.run(
+        ["git", "show", f"{BEFORE}:benchmarks/{name}"], cwd=HERE, check=True, capture_output=True
+    )
+    return json.loads(out.stdout)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="print the factors only")
+    ap.add_argument("--write", action="store_true", help="write the files (default: check)")
     args = ap.parse_args(argv)
     names = ["two_moons", "eight_gaussians", "separated_mixture", "banana", "checkerboard"]
     names += [f"mixture_unequal_d{d}" for d in dimension.SIZES["full"].dims]
     for name in names:
         print(f"{name:22s}", " / ".join(f"{factor(name, s):.3f}" for s in range(3)))
-    if args.check:
+    rows, result = _before("results.json"), _before("dimension.json")
+    old_table, old_tables = run.sampler_table(rows, N), dimension.tables(result, N)
+    refloor(rows, lambda r: r["target"])
+    refloor(result["rows"], lambda r: f"mixture_unequal_d{r['d']}")
+    if not args.write:
+        for name, new in (("results.json", rows), ("dimension.json", result)):
+            now = json.loads((HERE / name).read_text())
+            status = "holds" if now == new else "does NOT hold"
+            print(f"{name} {status} {BEFORE}'s readings re-divided")
         return 0
+    (HERE / "results.json").write_text(json.dumps(rows, indent=1))
+    (HERE / "dimension.json").write_text(json.dumps(result, indent=1))
     md = HERE / "results.md"
     text = md.read_text()
-
-    path = HERE / "results.json"
-    rows = json.loads(path.read_text())
-    old_table = run.sampler_table(rows, N)
-    assert old_table in text, "results.md's samplers table is not what results.json renders"
-    refloor(rows, lambda r: r["target"])
-    path.write_text(json.dumps(rows, indent=1))
-    text = text.replace(old_table, run.sampler_table(rows, N))
-
-    path = HERE / "dimension.json"
-    result = json.loads(path.read_text())
-    old_tables = dimension.tables(result, N)
-    assert old_tables in text, "results.md's dimension tables are not what dimension.json renders"
-    refloor(result["rows"], lambda r: f"mixture_unequal_d{r['d']}")
-    path.write_text(json.dumps(result, indent=1))
-    text = text.replace(old_tables, dimension.tables(result, N))
+    for old, new in (
+        (old_table, run.sampler_table(rows, N)),
+        (old_tables, dimension.tables(result, N)),
+    ):
+        text = text.replace(old, new)
     md.write_text(text)
     print("results.json, dimension.json and their tables in results.md re-divided")
     return 0

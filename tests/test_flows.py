@@ -71,13 +71,15 @@ def test_trajectory_goes_from_noise_to_samples():
 def test_flow_samples_near_noise_floor(name, trained, floor):
     t, model = targets.get(name), trained(name)
     # mean over 4 sample sets: one energy distance at n=2000 is noisy (floor spread ~70%);
-    # eight_gaussians reads 2.43 expected floors with this short training (5,000 points),
-    # so the bound 3 leaves a fifth of margin
+    # measured with this short training (5,000 points): two_moons 0.97 expected floors,
+    # eight_gaussians 2.43; the bounds 2 and 2.7 (a tenth of margin on eight_gaussians) are
+    # at most the energy distance of the old bound, 2 floors of seed 0's 10 drawn pairs
+    # (1.09x and 1.33x the expected floor on the two targets)
     d = [
         metrics.energy_distance(model.sample(2000, seed=s), t.sample(2000, seed=100 + s))
         for s in range(4)
     ]
-    assert sum(d) / 4 <= 3.0 * floor(t)
+    assert sum(d) / 4 <= {"two_moons": 2.0, "eight_gaussians": 2.7}[name] * floor(t)
 
 
 @pytest.mark.slow

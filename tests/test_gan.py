@@ -35,13 +35,14 @@ def test_equal_rates_and_penalty_fix_collapse(eight):
     assert gan.modes_covered(x, t.means, radius=1.2) == 8
     # 3.86 here, 5.38 on average over the three sample sets below (2.9 and 4.0 while the
     # floor was seed 0's 10 drawn pairs, 1.33x the expected one): thin bridges between
-    # modes. Bounds 5 and 6.5 leave a quarter of margin; the collapsed GAN reads over 20.
-    assert metrics.quality(x, t) <= 5.0
+    # modes. Bounds 4.5 and 6 (margins 16% and 11%; the mean's is the same energy distance
+    # as its old bound of 4.5 seed-0 floors); the collapsed GAN reads over 20.
+    assert metrics.quality(x, t) <= 4.5
     d = [
         metrics.energy_distance(fixed.sample(2000, seed=s), t.sample(2000, seed=7 + s))
         for s in range(1, 4)
     ]
-    assert sum(d) / 3 <= 6.5 * metrics.expected_floor(t, 2000)
+    assert sum(d) / 3 <= 6.0 * metrics.expected_floor(t, 2000)
 
 
 def test_gan_is_reproducible_with_snapshots():
