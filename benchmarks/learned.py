@@ -782,7 +782,7 @@ def _expected_samplers():
         data = t.sample(RECIPE_DATA, seed=100 + s)
         return score.fit(data, an_sde=vp, progress=False, seed=s, **fit), data
 
-    longer = functools.partial(recipe, n_steps=5000)  # LONGER_ROWS' "5,000 steps"
+    longer = functools.partial(recipe, **dict(LONGER_ROWS)["5,000 steps"])
 
     def reverse(method, n_steps, **opts):
         def draw(model, data, t, k):

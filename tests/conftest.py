@@ -18,7 +18,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def floor():
-    """noise_floor(target, n).mean with the notes' defaults (cached per target name and n)."""
+    """metrics.expected_floor(target, n), what quality divides by (cached per name and n)."""
     from genmod import metrics
 
     cache = {}
@@ -26,7 +26,7 @@ def floor():
     def get(target, n=2000):
         key = (target.name, n)
         if key not in cache:
-            cache[key] = metrics.noise_floor(target, n, seed=0).mean
+            cache[key] = metrics.expected_floor(target, n)
         return cache[key]
 
     return get
