@@ -18,6 +18,7 @@
     python benchmarks/learned.py --part edm --seeds 5     # EDM's preconditioning, He init
     python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
     python benchmarks/learned.py --part expected --seeds 5 --rows 0,1 # 10 sample sets per training
+    python benchmarks/learned.py --part slopes --seeds 5 --targets eight_gaussians  # score slopes
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
     python benchmarks/learned.py --append             # also append the tables to results.md
 
@@ -757,6 +758,125 @@ def bands_table(names, seeds) -> str:
     return "\n".join(lines)
 
 
+#: the slopes part (2026-12-03, fourth session): the recipe's VP model at these t and
+#: trainings (the ladder model at its five lowest levels, where the modes barely overlap)
+SLOPE_TIMES = (0.01, 0.03, 0.1, 0.2, 0.4)
+SLOPE_TRAININGS = (
+    ("VP, 3,000 steps (the recipe)", {}),
+    ("VP, 5,000 steps", {"n_steps": 5000}),
+    ("VP, 3,000 steps, log-sigma time input", {"time_input": "log_sigma"}),
+)
+
+
+def _slope(fn, mean, direction, half_width) -> float:
+    """Least-squares slope of fn's component along direction, through mean +- half_width."""
+    off = torch.linspace(-half_width, half_width, 17, dtype=torch.float64)
+    y = fn(mean + off[:, None] * direction) @ direction
+    return float((y * off).sum() / (off * off).sum())
+
+
+def slopes_table(names, seeds) -> str:
+    """How steep each learned score is at each mode of a Gaussian mixture, against the exact
+    score: the radial and tangential slopes of the score through each mode's centre (a
+    line fitted over +- 1 of the mode's sd), learned over exact, per mode and seed.
+
+    A slope 10% too flat widens that mode's samples by about 5%. The recipe's VP model
+    (50,000 points of seed 100 + s, training seed s) at SLOPE_TIMES against
+    ``sde.exact_score``; the ladder model of the expected part at its five lowest levels
+    (from about 0.55 on eight_gaussians, 0.37 on separated_mixture, down to 0.05) against the
+    perturbed mixture's score.
+    """
+    vp = sde.VP()
+    lines = [
+        "| target | model | t (VP) or sigma (ladder) | radial slope, learned / exact: mean +- sd |"
+        " range over modes and seeds | tangential: mean +- sd | range |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    ladder = _expected_samplers()["annealed Langevin (run.py's steps, the ladder part's model)"][0]
+    for name, t in _mixtures(names):
+        rows, levels = {}, {}
+        for s in seeds:
+            fits = [
+                (
+                    label,
+                    score.fit(
+                        t.sample(RECIPE_DATA, seed=100 + s), an_sde=vp, progress=False, seed=s, **kw
+                    ),
+                )
+                for label, kw in SLOPE_TRAININGS
+            ]
+            exact = sde.exact_score(t, vp)
+            for label, model in fits:
+                for tt in SLOPE_TIMES:
+                    a = float(vp.marginal(torch.tensor(tt))[0])
+                    ts = torch.full((17,), tt, dtype=torch.float64)
+                    rows.setdefault((label, f"{tt:g}"), []).append(
+                        _mode_slopes(t, a, _at(model.score, ts.float()), _at(exact, ts))
+                    )
+            model, sig = ladder(t, s)
+            lad = score.Ladder(sig)
+            for i, sg in enumerate(sig.tolist()[-5:], start=len(sig) - 4):
+                p = t.perturbed(sg)  # each seed's ladder starts at its data's spread
+                key = ("ladder (stable target, reference 256)", f"level {i}")
+                levels.setdefault(key[1], []).append(sg)
+                rows.setdefault(key, []).append(
+                    _mode_slopes(t, 1.0, _at(model.score, lad.time(sg)), _at(p.score))
+                )
+            print(f"  {name}, seed {s} done", flush=True)
+        for (label, at), per_seed in rows.items():
+            radial = [r for seed_rows in per_seed for r, _ in seed_rows]
+            tangential = [q for seed_rows in per_seed for _, q in seed_rows]
+            if at in levels:
+                at += f" (sigma {min(levels[at]):.3f}-{max(levels[at]):.3f})"
+            cells = [
+                name,
+                label,
+                at,
+                _ms(radial, ".3f"),
+                f"{min(radial):.2f}-{max(radial):.2f}",
+                _ms(tangential, ".3f"),
+                f"{min(tangential):.2f}-{max(tangential):.2f}",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+def _at(fn, *args):
+    """x -> fn(x, *args) in float64 (x cast to fn's float32 where args are float32)."""
+
+    def call(x):
+        return fn(x.float() if args and args[0].dtype == torch.float32 else x, *args).double()
+
+    return call
+
+
+def _mode_slopes(t, scale, learned_fn, exact_fn) -> list[tuple[float, float]]:
+    """(radial, tangential) slope ratios learned / exact at each of t's modes (2D), the
+    modes' centres scaled by ``scale`` (alpha_t on a VP marginal), each mode's sd as the
+    half width."""
+    out = []
+    centre = t.means.double().mean(0)
+    with torch.no_grad():
+        for mean, sd in zip(
+            t.means.double() * scale, t.stds.double().reshape(-1).expand(len(t.means)), strict=True
+        ):
+            u = mean - centre * scale
+            u = (
+                u / u.norm()
+                if float(u.norm()) > 0
+                else torch.tensor([1.0, 0.0], dtype=torch.float64)
+            )
+            v = torch.stack([-u[1], u[0]])
+            out.append(
+                tuple(
+                    _slope(learned_fn, mean, d, float(sd)) / _slope(exact_fn, mean, d, float(sd))
+                    for d in (u, v)
+                )
+            )
+    return out
+
+
 #: the expected part: sampling seeds of each training's expected reading
 EXPECTED_SEEDS = range(200, 210)
 
@@ -774,7 +894,9 @@ def _distance(x, t, k) -> float:
 #: (50,000 points of seed 1, as the flow and gan parts with --points 50000), annealed
 #: Langevin with run.py's steps per level on the ladder part's model (stable target field),
 #: PC with run.py's steps and snr on the recipe's model, flow matching as run.py trains it;
-#: rows 7-8: EM and the PF-ODE on the recipe's model trained for 5,000 steps instead of 3,000
+#: rows 7-8: EM and the PF-ODE on the recipe's model trained for 5,000 steps instead of 3,000;
+#: rows 9-11: EM, the PF-ODE and PC on the recipe's model with the time embedding fed the
+#: position of log(sigma_t / alpha_t) instead of t (ScoreModel's time_input="log_sigma")
 def _expected_samplers():
     vp = sde.VP()
 
@@ -783,6 +905,7 @@ def _expected_samplers():
         return score.fit(data, an_sde=vp, progress=False, seed=s, **fit), data
 
     longer = functools.partial(recipe, **dict(LONGER_ROWS)["5,000 steps"])
+    log_sigma = functools.partial(recipe, time_input="log_sigma")
 
     def reverse(method, n_steps, **opts):
         def draw(model, data, t, k):
@@ -823,6 +946,15 @@ def _expected_samplers():
         "flow matching (run.py's)": (fm, one_pass),
         "EM 1,000 (the recipe's VP model, 5,000 steps)": (longer, reverse("em", 1000)),
         "PF-ODE 100 (the recipe's VP model, 5,000 steps)": (longer, reverse("ode", 100)),
+        "EM 1,000 (the recipe's VP model, log-sigma time input)": (log_sigma, reverse("em", 1000)),
+        "PF-ODE 100 (the recipe's VP model, log-sigma time input)": (
+            log_sigma,
+            reverse("ode", 100),
+        ),
+        "PC 250, snr 0.04 (the recipe's VP model, log-sigma time input)": (
+            log_sigma,
+            reverse("pc", 250, snr=PC_SNR),
+        ),
     }
 
 
@@ -1087,6 +1219,10 @@ def main(argv=None) -> int:
         "bands": (
             "Score samplers: where in t the recipe's model costs the PF-ODE",
             lambda: bands_table(every, seeds),
+        ),
+        "slopes": (
+            "Score models: the slope of the learned score at each mode, against the exact one",
+            lambda: slopes_table(every, seeds),
         ),
         "expected": (
             "Each training's expected reading, over 10 sample sets",

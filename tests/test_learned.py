@@ -4,6 +4,7 @@ Closed-form checks first (fast), then regression tests of the improved defaults 
 seeds and stated margins (measured values in comments, torch 2.13 CPU, one thread).
 """
 
+import functools
 import math
 
 import pytest
@@ -83,6 +84,12 @@ def test_log_sigma_time_input_spans_0_to_1_and_edm_weighting_needs_preconditioni
         score_mod.ScoreModel(vp, precondition=(torch.zeros(2), 1.0), base=lambda x, t: x)
     with pytest.raises(ValueError, match="'edm'"):
         score_mod.fit(torch.zeros(8, 2), an_sde=vp, base="karras", n_steps=1, progress=False)
+    # fit passes time_input on (benchmarks/learned.py's log-sigma rows); its default stays t
+    data = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    fit = functools.partial(score_mod.fit, data, an_sde=vp, n_steps=2, progress=False)
+    assert fit().time_input == "t" and fit(time_input="log_sigma").time_input == "log_sigma"
+    with pytest.raises(ValueError, match="time_input"):
+        fit(time_input="sigma")
 
 
 def test_t_band_draws_its_share_of_times_in_the_band_and_leaves_the_default_alone():

@@ -433,6 +433,7 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
     base=None,
     ema: float | None = None,
     fused: bool = False,
+    time_input: str | None = None,
     progress: bool = True,
     seed: int = 0,
 ) -> ScoreModel:
@@ -461,6 +462,8 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
     ema: decay of an EMA of the weights (see :func:`genmod.training.fit`); None or 0: off.
     fused: Adam's fused kernel (see :func:`genmod.training.fit`): the same maths with other
         float rounding; 10-12% off a step of these nets (benchmarks/results.md).
+    time_input: what the time embedding sees (see :class:`ScoreModel`): None (its default),
+        ``"t"`` or ``"log_sigma"``; only SDE models tell them apart.
     t_band: ``method="sde"`` only: None (t uniform), or ``(lo, hi, share)``: that share of
         every batch has t uniform on [lo, hi] (see :func:`dsm_loss`), e.g. ``(0.4, 0.8,
         0.75)`` for the VP SDE, where separated modes split and particles choose their mode.
@@ -511,7 +514,7 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
     stats = (x.mean(0), float(x.std(0).pow(2).mean().sqrt())) if edm else None
     model = ScoreModel(
         schedule, hidden, depth, seed=seed, dim=x.shape[1], base=None if edm else base,
-        precondition=stats,
+        precondition=stats, time_input=time_input,
     )  # fmt: skip
     if method in ("ssm", "esm"):
         fn = ssm_loss if method == "ssm" else esm_loss
