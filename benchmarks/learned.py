@@ -780,7 +780,7 @@ def slopes_table(names, seeds) -> str:
     score: the radial and tangential slopes of the score through each mode's centre (a
     line fitted over +- 1 of the mode's sd), learned over exact, per mode and seed.
 
-    A slope 10% too flat widens that mode's samples by about 5%. The recipe's VP model
+    At equilibrium a slope 10% too flat widens that mode by about 5%. The recipe's VP model
     (50,000 points of seed 100 + s, training seed s) at SLOPE_TIMES against
     ``sde.exact_score``; the ladder model of the expected part at its five lowest levels
     (from about 0.55 on eight_gaussians, 0.37 on separated_mixture, down to 0.05) against the
@@ -794,19 +794,11 @@ def slopes_table(names, seeds) -> str:
     ]
     ladder = _expected_samplers()["annealed Langevin (run.py's steps, the ladder part's model)"][0]
     for name, t in _mixtures(names):
-        rows, levels = {}, {}
+        rows, levels, exact = {}, {}, sde.exact_score(t, vp)
         for s in seeds:
-            fits = [
-                (
-                    label,
-                    score.fit(
-                        t.sample(RECIPE_DATA, seed=100 + s), an_sde=vp, progress=False, seed=s, **kw
-                    ),
-                )
-                for label, kw in SLOPE_TRAININGS
-            ]
-            exact = sde.exact_score(t, vp)
-            for label, model in fits:
+            data = t.sample(RECIPE_DATA, seed=100 + s)
+            for label, kw in SLOPE_TRAININGS:
+                model = score.fit(data, an_sde=vp, progress=False, seed=s, **kw)
                 for tt in SLOPE_TIMES:
                     a = float(vp.marginal(torch.tensor(tt))[0])
                     ts = torch.full((17,), tt, dtype=torch.float64)
