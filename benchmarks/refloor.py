@@ -72,12 +72,14 @@ def main(argv=None) -> int:
     old_table, old_tables = run.sampler_table(rows, N), dimension.tables(result, N)
     refloor(rows, lambda r: r["target"])
     refloor(result["rows"], lambda r: f"mixture_unequal_d{r['d']}")
-    if not args.write:
+    if not args.write:  # the check: exit status 1 when a file differs
+        held = True
         for name, new in (("results.json", rows), ("dimension.json", result)):
             now = json.loads((HERE / name).read_text())
+            held &= now == new
             status = "holds" if now == new else "does NOT hold"
             print(f"{name} {status} {BEFORE}'s readings re-divided")
-        return 0
+        return 0 if held else 1
     (HERE / "results.json").write_text(json.dumps(rows, indent=1))
     (HERE / "dimension.json").write_text(json.dumps(result, indent=1))
     md = HERE / "results.md"
