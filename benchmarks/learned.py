@@ -18,6 +18,7 @@
     python benchmarks/learned.py --part edm --seeds 5     # EDM's preconditioning, He init
     python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
     python benchmarks/learned.py --part expected --seeds 5 --rows 0,1 # 10 sample sets per training
+    python benchmarks/learned.py --part weights --seeds 5 --targets eight_gaussians  # EM's modes
     python benchmarks/learned.py --part slopes --seeds 5 --targets eight_gaussians  # score slopes
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
     python benchmarks/learned.py --append             # also append the tables to results.md
@@ -758,6 +759,103 @@ def bands_table(names, seeds) -> str:
     return "\n".join(lines)
 
 
+#: the weights part: EM's bands of t (the bands part's, with t >= 0.5 split at 0.75)
+WEIGHT_BANDS = (
+    *BANDS[:3],
+    ("learned for 0.05 <= t < 0.2", 0.05, 0.2),
+    *BANDS[4:6],
+    ("learned for 0.5 <= t < 0.75", 0.5, 0.75),
+    ("learned for t >= 0.75", 0.75, 2.0),
+)
+
+
+def _shares(t, x) -> torch.Tensor:
+    """Each mode's share of the points x, each point given to its most likely mode."""
+    k = t.responsibilities(x).argmax(1)
+    return torch.bincount(k, minlength=len(t.weights)).double() / len(x)
+
+
+def weights_table(names, seeds) -> str:
+    """Where in t the recipe's model sets EM's mode weights (mixture targets).
+
+    Per seed s: the recipe's model (50,000 points of seed 100 + s, training seed s) and EM
+    (1,000 steps, prior at the data's mean) on a hybrid score, the model's where lo <= t <
+    hi and ``sde.exact_score`` elsewhere, over the expected part's 10 sampling seeds (20,000
+    points, every row from the same draws). Each point goes to its most likely mode;
+    chi^2 = sum_k (n_k - n w_k)^2 / (n w_k) over the modes (k - 1 on average for exact
+    draws: 7 on eight_gaussians), the largest |share - w_k|, the same chi^2 against the
+    exact score's counts n_k' on the same draws, sum_k (n_k - n_k')^2 / (n w_k) (the noise
+    the rows share taken out: what the band's learned score moves), and 1 + (expected -
+    exact draws') as in the expected part.
+    """
+    vp = sde.VP()
+    lines = [
+        "| target | EM 1,000 on | chi^2 of the mode counts per seed | mean | largest share"
+        " error, mean | chi^2 against the exact score's counts (same draws) per seed | mean |"
+        " 1 + (expected - exact draws'), mean +- sd |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, t in _mixtures(names):
+        exact, w = sde.exact_score(t, vp), t.weights.double()
+        floor, n = metrics.expected_floor(t, N), N * len(EXPECTED_SEEDS)
+        refs = {
+            k: [t.sample(N, seed=metrics.reference_seed(k, r)) for r in range(3)]
+            for k in EXPECTED_SEEDS
+        }
+
+        def dist(x, k, refs=refs):
+            return statistics.mean(metrics.energy_distance(x, y) for y in refs[k])
+
+        ex = statistics.mean(dist(t.sample(N, seed=20_000 + k), k) for k in EXPECTED_SEEDS)
+        rows = {label: ([], [], [], []) for label, _, _ in WEIGHT_BANDS}
+        data_rows = ([], [], [])
+        for s in seeds:
+            data = t.sample(RECIPE_DATA, seed=100 + s)
+            share = _shares(t, data)
+            data_rows[0].append(float(((share - w) ** 2 / w).sum()) * n)
+            data_rows[1].append(float((share - w).abs().max()))
+            model = score.fit(data, an_sde=vp, progress=False, seed=s)
+            base = None  # the exact score's shares on these draws (the first row)
+            for label, lo, hi in WEIGHT_BANDS:
+
+                def hybrid(x, tt, lo=lo, hi=hi, model=model, exact=exact):
+                    now = float(tt) if not torch.is_tensor(tt) or tt.ndim == 0 else float(tt[0])
+                    return model(x, tt) if lo <= now < hi else exact(x, tt)
+
+                run = dict(method="em", n_steps=1000, prior_mean=data.mean(0))
+                xs = {k: sde.sample(hybrid, vp, N, seed=k, **run).final() for k in EXPECTED_SEEDS}
+                share = _shares(t, torch.cat(list(xs.values())))
+                if base is None:
+                    base = share
+                chi, far, q, paired = rows[label]
+                chi.append(float(((share - w) ** 2 / w).sum()) * n)
+                paired.append(float(((share - base) ** 2 / w).sum()) * n)
+                far.append(float((share - w).abs().max()))
+                q.append(1 + (statistics.mean(dist(x, k) for k, x in xs.items()) - ex) / floor)
+            per_seed = ", ".join(f"{v[0][-1]:.1f}" for v in rows.values())
+            print(f"  {name}, seed {s}: chi^2 {per_seed}", flush=True)
+        lines.append(
+            f"| {name} | the training data (50,000 points; chi^2 scaled to {n:,}) | "
+            + " / ".join(f"{v:.1f}" for v in data_rows[0])
+            + f" | {statistics.mean(data_rows[0]):.1f}"
+            + f" | {statistics.mean(data_rows[1]):.4f} | | | |"
+        )
+        for label, (chi, far, q, paired) in rows.items():
+            cells = [
+                name,
+                label,
+                " / ".join(f"{v:.1f}" for v in chi),
+                f"{statistics.mean(chi):.1f}",
+                f"{statistics.mean(far):.4f}",
+                " / ".join(f"{v:.1f}" for v in paired),
+                f"{statistics.mean(paired):.1f}",
+                _ms(q),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
 #: the slopes part (2026-12-03, fourth session): the recipe's VP model at these t and
 #: trainings (the ladder model at its five lowest levels, where the modes barely overlap)
 SLOPE_TIMES = (0.01, 0.03, 0.1, 0.2, 0.4)
@@ -1211,6 +1309,10 @@ def main(argv=None) -> int:
         "bands": (
             "Score samplers: where in t the recipe's model costs the PF-ODE",
             lambda: bands_table(every, seeds),
+        ),
+        "weights": (
+            "Score samplers: where in t the recipe's model sets EM's mode weights",
+            lambda: weights_table(every, seeds),
         ),
         "slopes": (
             "Score models: the slope of the learned score at each mode, against the exact one",
