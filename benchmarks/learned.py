@@ -798,17 +798,9 @@ def weights_table(names, seeds) -> str:
     for name, t in _mixtures(names):
         exact, w = sde.exact_score(t, vp), t.weights.double()
         floor, n = metrics.expected_floor(t, N), N * len(EXPECTED_SEEDS)
-        refs = {
-            k: [t.sample(N, seed=metrics.reference_seed(k, r)) for r in range(3)]
-            for k in EXPECTED_SEEDS
-        }
-
-        def dist(x, k, refs=refs):
-            return statistics.mean(metrics.energy_distance(x, y) for y in refs[k])
-
-        ex = statistics.mean(dist(t.sample(N, seed=20_000 + k), k) for k in EXPECTED_SEEDS)
+        ex = statistics.mean(_distance(t.sample(N, seed=20_000 + k), t, k) for k in EXPECTED_SEEDS)
         rows = {label: ([], [], [], []) for label, _, _ in WEIGHT_BANDS}
-        data_rows = ([], [], [])
+        data_rows = ([], [])
         for s in seeds:
             data = t.sample(RECIPE_DATA, seed=100 + s)
             share = _shares(t, data)
@@ -831,7 +823,9 @@ def weights_table(names, seeds) -> str:
                 chi.append(float(((share - w) ** 2 / w).sum()) * n)
                 paired.append(float(((share - base) ** 2 / w).sum()) * n)
                 far.append(float((share - w).abs().max()))
-                q.append(1 + (statistics.mean(dist(x, k) for k, x in xs.items()) - ex) / floor)
+                q.append(
+                    1 + (statistics.mean(_distance(x, t, k) for k, x in xs.items()) - ex) / floor
+                )
             per_seed = ", ".join(f"{v[0][-1]:.1f}" for v in rows.values())
             print(f"  {name}, seed {s}: chi^2 {per_seed}", flush=True)
         lines.append(
