@@ -722,6 +722,17 @@ BANDS = (
 )
 
 
+def _hybrid(model, exact, lo, hi):
+    """A score_fn: ``model``'s where lo <= t < hi, ``exact``'s elsewhere (the bands and
+    weights parts)."""
+
+    def fn(x, tt):
+        now = float(tt) if not torch.is_tensor(tt) or tt.ndim == 0 else float(tt[0])
+        return model(x, tt) if lo <= now < hi else exact(x, tt)
+
+    return fn
+
+
 def bands_table(names, seeds) -> str:
     """Where in t the recipe's model costs the PF-ODE its quality (mixture targets).
 
@@ -741,10 +752,7 @@ def bands_table(names, seeds) -> str:
             data = t.sample(RECIPE_DATA, seed=100 + s)
             model = score.fit(data, an_sde=vp, progress=False, seed=s)
             for label, lo, hi in BANDS:
-
-                def hybrid(x, tt, lo=lo, hi=hi, model=model, exact=exact):
-                    now = float(tt) if not torch.is_tensor(tt) or tt.ndim == 0 else float(tt[0])
-                    return model(x, tt) if lo <= now < hi else exact(x, tt)
+                hybrid = _hybrid(model, exact, lo, hi)
 
                 run = dict(method="ode", n_steps=100, seed=s, prior_mean=data.mean(0))
                 x = sde.sample(hybrid, vp, N, **run).final()
@@ -773,6 +781,11 @@ def _shares(t, x) -> torch.Tensor:
     """Each mode's share of the points x, each point given to its most likely mode."""
     k = t.responsibilities(x).argmax(1)
     return torch.bincount(k, minlength=len(t.weights)).double() / len(x)
+
+
+def _chi2(share, ref, w, n) -> float:
+    """sum_k (n share_k - n ref_k)^2 / (n w_k): the counts of n points against ``ref``."""
+    return float(((share - ref) ** 2 / w).sum()) * n
 
 
 def weights_table(names, seeds) -> str:
@@ -804,15 +817,12 @@ def weights_table(names, seeds) -> str:
         for s in seeds:
             data = t.sample(RECIPE_DATA, seed=100 + s)
             share = _shares(t, data)
-            data_rows[0].append(float(((share - w) ** 2 / w).sum()) * n)
+            data_rows[0].append(_chi2(share, w, w, n))
             data_rows[1].append(float((share - w).abs().max()))
             model = score.fit(data, an_sde=vp, progress=False, seed=s)
-            base = None  # the exact score's shares on these draws (the first row)
+            base = None  # the exact score's shares on these draws (BANDS' first row)
             for label, lo, hi in WEIGHT_BANDS:
-
-                def hybrid(x, tt, lo=lo, hi=hi, model=model, exact=exact):
-                    now = float(tt) if not torch.is_tensor(tt) or tt.ndim == 0 else float(tt[0])
-                    return model(x, tt) if lo <= now < hi else exact(x, tt)
+                hybrid = _hybrid(model, exact, lo, hi)
 
                 run = dict(method="em", n_steps=1000, prior_mean=data.mean(0))
                 xs = {k: sde.sample(hybrid, vp, N, seed=k, **run).final() for k in EXPECTED_SEEDS}
@@ -820,8 +830,8 @@ def weights_table(names, seeds) -> str:
                 if base is None:
                     base = share
                 chi, far, q, paired = rows[label]
-                chi.append(float(((share - w) ** 2 / w).sum()) * n)
-                paired.append(float(((share - base) ** 2 / w).sum()) * n)
+                chi.append(_chi2(share, w, w, n))
+                paired.append(_chi2(share, base, w, n))
                 far.append(float((share - w).abs().max()))
                 q.append(
                     1 + (statistics.mean(_distance(x, t, k) for k, x in xs.items()) - ex) / floor
@@ -829,7 +839,7 @@ def weights_table(names, seeds) -> str:
             per_seed = ", ".join(f"{v[0][-1]:.1f}" for v in rows.values())
             print(f"  {name}, seed {s}: chi^2 {per_seed}", flush=True)
         lines.append(
-            f"| {name} | the training data (50,000 points; chi^2 scaled to {n:,}) | "
+            f"| {name} | the training data ({RECIPE_DATA:,} points; chi^2 scaled to {n:,}) | "
             + " / ".join(f"{v:.1f}" for v in data_rows[0])
             + f" | {statistics.mean(data_rows[0]):.1f}"
             + f" | {statistics.mean(data_rows[1]):.4f} | | | |"
