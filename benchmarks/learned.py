@@ -18,6 +18,7 @@
     python benchmarks/learned.py --part edm --seeds 5     # EDM's preconditioning, He init
     python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
     python benchmarks/learned.py --part expected --seeds 5 --rows 0,1 # 10 sample sets per training
+    python benchmarks/learned.py --part expected --rows 0,3,5 --sets 30  # 30 sets per training
     python benchmarks/learned.py --part weights --seeds 5 --targets eight_gaussians  # EM's modes
     python benchmarks/learned.py --part slopes --seeds 5 --targets eight_gaussians  # score slopes
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
@@ -811,7 +812,7 @@ def weights_table(names, seeds) -> str:
     for name, t in _mixtures(names):
         exact, w = sde.exact_score(t, vp), t.weights.double()
         floor, n = metrics.expected_floor(t, N), N * len(EXPECTED_SEEDS)
-        ex = statistics.mean(_distance(t.sample(N, seed=20_000 + k), t, k) for k in EXPECTED_SEEDS)
+        ex = statistics.mean(_exact_expected(t, EXPECTED_SEEDS)) * floor
         rows = {label: ([], [], [], []) for label, _, _ in WEIGHT_BANDS}
         data_rows = ([], [])
         for s in seeds:
@@ -973,6 +974,24 @@ def _mode_slopes(t, scale, learned_fn, exact_fn) -> list[tuple[float, float]]:
 
 #: the expected part: sampling seeds of each training's expected reading
 EXPECTED_SEEDS = range(200, 210)
+#: groups of exact draws in the expected part's baseline: group j draws seed 20,000 + k +
+#: 1,000 j at sampling seed k (j = 0 alone until 2026-12-04; one group's mean is as noisy as
+#: a training's, sd 0.10-0.24 of the floor over 10 sets, so one group set every row's offset)
+BASELINE_GROUPS = 30
+
+
+def _exact_expected(t, ks, groups: int = BASELINE_GROUPS) -> list[float]:
+    """The exact draws' expected reading once per group j < groups: the mean over the
+    sampling seeds ks (each < 1,000) of ``_distance`` of the draw of seed 20,000 + k +
+    1,000 j, over the closed-form floor. Their mean is the baseline a sampler's expected
+    reading is compared with (the same reference draws); their sd, what a perfect sampler's
+    expected reading over ks scatters by."""
+    floor = metrics.expected_floor(t, N)
+    return [
+        statistics.mean(_distance(t.sample(N, seed=20_000 + k + 1000 * j), t, k) for k in ks)
+        / floor
+        for j in range(groups)
+    ]
 
 
 def _distance(x, t, k) -> float:
@@ -1052,53 +1071,66 @@ def _expected_samplers():
     }
 
 
-def expected_table(names, seeds, samplers=None) -> str:
-    """Each training's expected reading: the mean energy distance over 10 sampling seeds
-    divided by the noise floor, beside the one reading of the other parts.
+def expected_table(names, seeds, samplers=None, sets: int = 10) -> str:
+    """Each training's expected reading: the mean energy distance over ``sets`` sampling
+    seeds divided by the noise floor, beside the one reading of the other parts.
 
     A reading of ``metrics.quality`` at sampling seed s has two sources of noise: the
     samples and the reference draws (``repeats=3`` averages three); its denominator is the
     closed-form floor (until 2026-12-03 the floor of seed s from 10 drawn pairs, a third
-    source). Per training seed s: the usual reading (sampling seed s), and over
-    EXPECTED_SEEDS the mean of the distances (each against the same three reference draws
-    as quality's) over the floor, with the largest and
-    smallest single reading there; exact draws (seeds 20,000 + k) measured the same way.
-    The expected readings share their reference draws with the exact draws', so 1 +
-    (expected - exact draws' expected) is the training's ratio with that shared noise taken
-    out: about 1 + D / floor, D the energy distance of the sampler's law from the target's.
+    source). Per training seed s: the usual reading (sampling seed s), and over the
+    sampling seeds 200, 201, ... (``sets`` of them) the mean of the distances (each against
+    the same three reference draws as quality's) over the floor, with the largest and
+    smallest single reading there. The baseline: exact draws measured the same way,
+    BASELINE_GROUPS groups of them (:func:`_exact_expected`), against the same reference
+    draws, so 1 + (expected - baseline) is the training's ratio with the shared reference
+    noise taken out: about 1 + D / floor, D the energy distance of the sampler's law from
+    the target's; the exact groups' sd is that estimate's noise for a perfect sampler.
+    Rows that train alike (the recipe's model under EM, PC and the PF-ODE) train once.
     """
+    if not 1 <= sets <= 800:  # group j's seeds 20,000 + k + 1,000 j must not collide
+        raise ValueError(f"sets must be in 1..800, got {sets}")
     samplers = samplers or list(_expected_samplers().items())
+    ks = range(200, 200 + sets)
     lines = [
-        "| target | sampler | exact draws, expected | reading at seed s (mean) |"
-        " expected per training seed 0 / 1 / ... | 1 + (expected - exact draws') per seed |"
-        " largest of those | single readings, range | train CPU s |",
+        f"| target | sampler | exact draws, expected ({BASELINE_GROUPS} groups: mean, sd) |"
+        " reading at seed s (mean) | expected per training seed 0 / 1 / ... |"
+        " 1 + (expected - exact draws') per seed | largest of those |"
+        " single readings, range | train CPU s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    trained = {}  # (train, name, s) -> ((model, data), CPU s)
     for name in names:
         t = targets.get(name)
         floor = metrics.expected_floor(t, N)  # quality's, the same for every seed
-        exact = [_distance(t.sample(N, seed=20_000 + k), t, k) for k in EXPECTED_SEEDS]
-        ex = statistics.mean(exact) / floor  # the same reference draws: subtracted, paired
-        print(f"  {name}: exact draws {ex:.2f}", flush=True)
+        groups = _exact_expected(t, ks)
+        ex, ex_sd = statistics.mean(groups), statistics.stdev(groups)
+        print(
+            f"  {name}: exact draws {ex:.3f} (first group {groups[0]:.3f}, sd {ex_sd:.3f})",
+            flush=True,
+        )
         for label, (train, draw) in samplers:
             one, expect, singles, secs = [], [], [], []
             for s in seeds:
-                (model, data), dt = _cpu(functools.partial(train, t, s))
+                key = (train, name, s)
+                if key not in trained:
+                    trained[key] = _cpu(functools.partial(train, t, s))
+                (model, data), dt = trained[key]
                 secs.append(dt)
                 one.append(metrics.quality(draw(model, data, t, s), t, seed=s, repeats=3))
-                ds = [_distance(draw(model, data, t, k), t, k) for k in EXPECTED_SEEDS]
+                ds = [_distance(draw(model, data, t, k), t, k) for k in ks]
                 expect.append(statistics.mean(ds) / floor)
                 singles += [d / floor for d in ds]  # quality's readings
                 print(
                     f"  {name}, {label}, seed {s}: reading {one[-1]:.2f}, expected "
-                    f"{expect[-1]:.2f}, {dt:.1f} CPU s",
+                    f"{expect[-1]:.3f}, {dt:.1f} CPU s",
                     flush=True,
                 )
             excess = [1 + v - ex for v in expect]
             cells = [
                 name,
                 label,
-                f"{ex:.2f}",
+                f"{ex:.2f}, {ex_sd:.2f}",
                 _ms(one),
                 " / ".join(f"{v:.2f}" for v in expect),
                 " / ".join(f"{v:.2f}" for v in excess),
@@ -1323,8 +1355,10 @@ def main(argv=None) -> int:
             lambda: slopes_table(every, seeds),
         ),
         "expected": (
-            "Each training's expected reading, over 10 sample sets",
-            lambda: expected_table(every, seeds, pick(list(_expected_samplers().items()))),
+            "Each training's expected reading, over --sets sample sets",
+            lambda: expected_table(
+                every, seeds, pick(list(_expected_samplers().items())), args.sets
+            ),
         ),
         "fm": ("Flow matching", lambda: fm_table(names, seeds, pick(FM_ROWS))),
         "gan": ("GAN", lambda: gan_table(names, seeds, pick(GAN_ROWS))),
@@ -1345,6 +1379,9 @@ def main(argv=None) -> int:
         type=int,
         default=TRAIN_POINTS,
         help="training points of the parts score, fm, gan and flow (run.py's: 50000)",
+    )
+    ap.add_argument(
+        "--sets", type=int, default=10, help="sample sets per training (the part expected)"
     )
     ap.add_argument("--append", action="store_true", help="append to benchmarks/results.md")
     args = ap.parse_args(argv)
