@@ -812,7 +812,7 @@ def weights_table(names, seeds) -> str:
     for name, t in _mixtures(names):
         exact, w = sde.exact_score(t, vp), t.weights.double()
         floor, n = metrics.expected_floor(t, N), N * len(EXPECTED_SEEDS)
-        ex = statistics.mean(_exact_expected(t, EXPECTED_SEEDS)) * floor
+        ex = statistics.mean(_exact_expected(t, EXPECTED_SEEDS))  # in floors
         rows = {label: ([], [], [], []) for label, _, _ in WEIGHT_BANDS}
         data_rows = ([], [])
         for s in seeds:
@@ -822,10 +822,9 @@ def weights_table(names, seeds) -> str:
             data_rows[1].append(float((share - w).abs().max()))
             model = score.fit(data, an_sde=vp, progress=False, seed=s)
             base = None  # the exact score's shares on these draws (BANDS' first row)
+            run = dict(method="em", n_steps=1000, prior_mean=data.mean(0))
             for label, lo, hi in WEIGHT_BANDS:
                 hybrid = _hybrid(model, exact, lo, hi)
-
-                run = dict(method="em", n_steps=1000, prior_mean=data.mean(0))
                 xs = {k: sde.sample(hybrid, vp, N, seed=k, **run).final() for k in EXPECTED_SEEDS}
                 share = _shares(t, torch.cat(list(xs.values())))
                 if base is None:
@@ -835,7 +834,7 @@ def weights_table(names, seeds) -> str:
                 paired.append(_chi2(share, base, w, n))
                 far.append(float((share - w).abs().max()))
                 q.append(
-                    1 + (statistics.mean(_distance(x, t, k) for k, x in xs.items()) - ex) / floor
+                    1 + statistics.mean(_distance(x, t, k) for k, x in xs.items()) / floor - ex
                 )
             per_seed = ", ".join(f"{v[0][-1]:.1f}" for v in rows.values())
             print(f"  {name}, seed {s}: chi^2 {per_seed}", flush=True)
@@ -972,7 +971,7 @@ def _mode_slopes(t, scale, learned_fn, exact_fn) -> list[tuple[float, float]]:
     return out
 
 
-#: the expected part: sampling seeds of each training's expected reading
+#: sampling seeds of the weights part, and the expected part's first 10 (its --sets default)
 EXPECTED_SEEDS = range(200, 210)
 #: groups of exact draws in the expected part's baseline: group j draws seed 20,000 + k +
 #: 1,000 j at sampling seed k (j = 0 alone until 2026-12-04; one group's mean is as noisy as
@@ -1091,7 +1090,7 @@ def expected_table(names, seeds, samplers=None, sets: int = 10) -> str:
     if not 1 <= sets <= 800:  # group j's seeds 20,000 + k + 1,000 j must not collide
         raise ValueError(f"sets must be in 1..800, got {sets}")
     samplers = samplers or list(_expected_samplers().items())
-    ks = range(200, 200 + sets)
+    ks = range(EXPECTED_SEEDS.start, EXPECTED_SEEDS.start + sets)
     lines = [
         f"| target | sampler | exact draws, expected ({BASELINE_GROUPS} groups: mean, sd) |"
         " reading at seed s (mean) | expected per training seed 0 / 1 / ... |"
