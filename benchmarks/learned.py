@@ -19,6 +19,7 @@
     python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
     python benchmarks/learned.py --part expected --seeds 5 --rows 0,1 # 10 sample sets per training
     python benchmarks/learned.py --part expected --rows 0,3,5 --sets 30  # 30 sets per training
+    python benchmarks/learned.py --part expected --rows 4,12,13  # annealed Langevin: EMA, steps
     python benchmarks/learned.py --part weights --seeds 5 --targets eight_gaussians  # EM's modes
     python benchmarks/learned.py --part slopes --seeds 5 --targets eight_gaussians  # score slopes
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
@@ -1008,7 +1009,11 @@ def _distance(x, t, k) -> float:
 #: PC with run.py's steps and snr on the recipe's model, flow matching as run.py trains it;
 #: rows 7-8: EM and the PF-ODE on the recipe's model trained for 5,000 steps instead of 3,000;
 #: rows 9-11: EM, the PF-ODE and PC on the recipe's model with the time embedding fed the
-#: position of log(sigma_t / alpha_t) instead of t (ScoreModel's time_input="log_sigma")
+#: position of log(sigma_t / alpha_t) instead of t (ScoreModel's time_input="log_sigma");
+#: row 12: annealed Langevin on the ladder model with an EMA of its weights (Song & Ermon
+#: 2020's technique 5, for annealed Langevin's unstable samples); row 13: the same model with
+#: twice run.py's steps per level at half its step (alpha_i / sigma_i^2 = 0.1 instead of
+#: 0.2): the same Langevin time per level, half the step's bias
 def _expected_samplers():
     vp = sde.VP()
 
@@ -1037,15 +1042,18 @@ def _expected_samplers():
         data = t.sample(50_000, seed=1)
         return gan.fit(data, snapshot_every=0, progress=False, seed=s, **gan.BENCHMARK_RECIPE), None
 
-    def ladder(t, s):
+    def ladder(t, s, **opts):
         data = t.sample(RECIPE_DATA, seed=100 + s)
         sig = score.geometric_sigmas(score.max_pairwise_distance(data), 0.05, 10)
         fit = functools.partial(score.fit, data, method="ladder", sigmas=sig, seed=s)
-        return fit(reference=256, progress=False), sig
+        return fit(reference=256, progress=False, **opts), sig
 
-    def annealed(model, sig, t, k):
+    ladder_ema = functools.partial(ladder, ema=0.999)
+
+    def annealed(model, sig, t, k, mult=1, ratio=None):
         start = uniform_box(t.bounds, N, seed=k)
-        return langevin.annealed(model.score, sig, start, list(ANNEALED_STEPS), seed=k).final()
+        steps = [n * mult for n in ANNEALED_STEPS]
+        return langevin.annealed(model.score, sig, start, steps, seed=k, step_ratio=ratio).final()
 
     one_pass = lambda m, _, t, k: m.sample(N, seed=k)  # noqa: E731
     return {
@@ -1067,6 +1075,12 @@ def _expected_samplers():
             log_sigma,
             reverse("pc", 250, snr=PC_SNR),
         ),
+        "annealed Langevin (run.py's steps, the ladder part's model with an EMA of 0.999)": (
+            ladder_ema,
+            annealed,
+        ),
+        "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
+        "with an EMA of 0.999)": (ladder_ema, functools.partial(annealed, mult=2, ratio=0.1)),
     }
 
 
