@@ -1058,6 +1058,8 @@ def _expected_samplers():
         steps = [n * mult for n in ANNEALED_STEPS]
         return langevin.annealed(model.score, sig, start, steps, seed=k, step_ratio=ratio).final()
 
+    finer = functools.partial(annealed, mult=2, ratio=0.1)  # rows 13-14
+
     one_pass = lambda m, _, t, k: m.sample(N, seed=k)  # noqa: E731
     return {
         "PF-ODE 100 (the recipe's VP model)": (recipe, reverse("ode", 100)),
@@ -1083,12 +1085,9 @@ def _expected_samplers():
             annealed,
         ),
         "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
-        "with an EMA of 0.999)": (ladder_ema, functools.partial(annealed, mult=2, ratio=0.1)),
+        "with an EMA of 0.999)": (ladder_ema, finer),
         "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
-        "with an EMA of 0.999, 192 wide for 2,400 steps)": (
-            ladder_wide,
-            functools.partial(annealed, mult=2, ratio=0.1),
-        ),
+        "with an EMA of 0.999, 192 wide for 2,400 steps)": (ladder_wide, finer),
     }
 
 
