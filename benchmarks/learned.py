@@ -19,7 +19,7 @@
     python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
     python benchmarks/learned.py --part expected --seeds 5 --rows 0,1 # 10 sample sets per training
     python benchmarks/learned.py --part expected --rows 0,3,5 --sets 30  # 30 sets per training
-    python benchmarks/learned.py --part expected --rows 4,12,13,14  # annealed: EMA, steps, width
+    python benchmarks/learned.py --part expected --rows 4,12,13,14,15  # annealed Langevin
     python benchmarks/learned.py --part weights --seeds 5 --targets eight_gaussians  # EM's modes
     python benchmarks/learned.py --part slopes --seeds 5 --targets eight_gaussians  # score slopes
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
@@ -1015,7 +1015,9 @@ def _distance(x, t, k) -> float:
 #: twice run.py's steps per level at half its step (alpha_i / sigma_i^2 = 0.1 instead of
 #: 0.2): the same Langevin time per level, half the step's bias; row 14: row 13's sampler
 #: on a wider ladder model (hidden 192 instead of 128) trained for 2,400 steps instead of
-#: 3,000, about the same CPU seconds
+#: 3,000, about the same CPU seconds; row 15: row 13's sampler on the ladder model with EDM's
+#: preconditioning (score.fit's base="edm": the net sees x / sqrt(std^2 + sigma^2) and adds
+#: to the score of N(mean, std^2 + sigma^2), Karras et al. 2022)
 def _expected_samplers():
     vp = sde.VP()
 
@@ -1052,13 +1054,14 @@ def _expected_samplers():
 
     ladder_ema = functools.partial(ladder, ema=0.999)
     ladder_wide = functools.partial(ladder, ema=0.999, hidden=192, n_steps=2400)
+    ladder_edm = functools.partial(ladder, ema=0.999, base="edm")
 
     def annealed(model, sig, t, k, mult=1, ratio=None):
         start = uniform_box(t.bounds, N, seed=k)
         steps = [n * mult for n in ANNEALED_STEPS]
         return langevin.annealed(model.score, sig, start, steps, seed=k, step_ratio=ratio).final()
 
-    finer = functools.partial(annealed, mult=2, ratio=0.1)  # rows 13-14
+    finer = functools.partial(annealed, mult=2, ratio=0.1)  # rows 13-15
 
     one_pass = lambda m, _, t, k: m.sample(N, seed=k)  # noqa: E731
     return {
@@ -1088,6 +1091,8 @@ def _expected_samplers():
         "with an EMA of 0.999)": (ladder_ema, finer),
         "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
         "with an EMA of 0.999, 192 wide for 2,400 steps)": (ladder_wide, finer),
+        "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
+        "with an EMA of 0.999 and EDM's preconditioning)": (ladder_edm, finer),
     }
 
 
