@@ -19,7 +19,7 @@
     python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
     python benchmarks/learned.py --part expected --seeds 5 --rows 0,1 # 10 sample sets per training
     python benchmarks/learned.py --part expected --rows 0,3,5 --sets 30  # 30 sets per training
-    python benchmarks/learned.py --part expected --rows 4,12,13,14,15  # annealed Langevin
+    python benchmarks/learned.py --part expected --rows 4,12,13,14,15,16  # annealed Langevin
     python benchmarks/learned.py --part weights --seeds 5 --targets eight_gaussians  # EM's modes
     python benchmarks/learned.py --part slopes --seeds 5 --targets eight_gaussians  # score slopes
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
@@ -1001,6 +1001,17 @@ def _distance(x, t, k) -> float:
     return statistics.mean(metrics.energy_distance(x, y) for y in refs)
 
 
+class _Scaled:
+    """A target's plot box in standardized coordinates, (x - mean) / std: what annealed
+    Langevin's start (``uniform_box(t.bounds, ...)``) needs of the target in row 16."""
+
+    def __init__(self, t, mean, std):
+        self.bounds = tuple(
+            ((lo - float(m)) / std, (hi - float(m)) / std)
+            for (lo, hi), m in zip(t.bounds, mean, strict=True)
+        )
+
+
 #: the expected part's samplers: label -> (train(target, s) -> (model, aux), draw(model,
 #: aux, target, k) -> (N, 2) samples); the PF-ODE and EM on the recipe's model (50,000
 #: points of seed 100 + s, prior at their mean), RealNVP and the GAN as run.py trains them
@@ -1017,7 +1028,10 @@ def _distance(x, t, k) -> float:
 #: on a wider ladder model (hidden 192 instead of 128) trained for 2,400 steps instead of
 #: 3,000, about the same CPU seconds; row 15: row 13's sampler on the ladder model with EDM's
 #: preconditioning (score.fit's base="edm": the net sees x / sqrt(std^2 + sigma^2) and adds
-#: to the score of N(mean, std^2 + sigma^2), Karras et al. 2022)
+#: to the score of N(mean, std^2 + sigma^2), Karras et al. 2022); row 16: row 13's model
+#: and sampler on the data standardized, (x - mean) / std with std the RMS of the
+#: coordinates' sds and the levels divided by std (EDM's input scaling without its skip and
+#: output scaling), sampled there and mapped back: the same Langevin dynamics
 def _expected_samplers():
     vp = sde.VP()
 
@@ -1056,12 +1070,23 @@ def _expected_samplers():
     ladder_wide = functools.partial(ladder, ema=0.999, hidden=192, n_steps=2400)
     ladder_edm = functools.partial(ladder, ema=0.999, base="edm")
 
+    def ladder_std(t, s):  # row 16: the ladder model of (data - mean) / std, levels / std
+        data = t.sample(RECIPE_DATA, seed=100 + s)
+        sig = score.geometric_sigmas(score.max_pairwise_distance(data), 0.05, 10)
+        mean, std = data.mean(0), float(data.std(0).pow(2).mean().sqrt())
+        fit = functools.partial(score.fit, (data - mean) / std, method="ladder", seed=s)
+        return fit(sigmas=sig / std, reference=256, ema=0.999, progress=False), (sig, mean, std)
+
     def annealed(model, sig, t, k, mult=1, ratio=None):
         start = uniform_box(t.bounds, N, seed=k)
         steps = [n * mult for n in ANNEALED_STEPS]
         return langevin.annealed(model.score, sig, start, steps, seed=k, step_ratio=ratio).final()
 
-    finer = functools.partial(annealed, mult=2, ratio=0.1)  # rows 13-15
+    finer = functools.partial(annealed, mult=2, ratio=0.1)  # rows 13-16
+
+    def finer_std(model, aux, t, k):  # row 16: row 13's run in the standardized space
+        sig, mean, std = aux
+        return mean + std * finer(model, sig / std, _Scaled(t, mean, std), k)
 
     one_pass = lambda m, _, t, k: m.sample(N, seed=k)  # noqa: E731
     return {
@@ -1093,6 +1118,8 @@ def _expected_samplers():
         "with an EMA of 0.999, 192 wide for 2,400 steps)": (ladder_wide, finer),
         "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
         "with an EMA of 0.999 and EDM's preconditioning)": (ladder_edm, finer),
+        "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
+        "with an EMA of 0.999, on the data standardized)": (ladder_std, finer_std),
     }
 
 
@@ -1121,8 +1148,8 @@ def expected_table(names, seeds, samplers=None, sets: int = 10) -> str:
         f"| target | sampler | exact draws, expected ({BASELINE_GROUPS} groups: mean, sd) |"
         " reading at seed s (mean) | expected per training seed 0 / 1 / ... |"
         " 1 + (expected - exact draws') per seed | largest of those |"
-        " single readings, range | train CPU s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        " single readings, range | farthest sample from the origin per seed | train CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     trained = {}  # (train, name, s) -> ((model, data), CPU s)
     for name in names:
@@ -1135,7 +1162,7 @@ def expected_table(names, seeds, samplers=None, sets: int = 10) -> str:
             flush=True,
         )
         for label, (train, draw) in samplers:
-            one, expect, singles, secs = [], [], [], []
+            one, expect, singles, secs, far = [], [], [], [], []
             for s in seeds:
                 key = (train, name, s)
                 if key not in trained:
@@ -1143,12 +1170,15 @@ def expected_table(names, seeds, samplers=None, sets: int = 10) -> str:
                 (model, data), dt = trained[key]
                 secs.append(dt)
                 one.append(metrics.quality(draw(model, data, t, s), t, seed=s, repeats=3))
-                ds = [_distance(draw(model, data, t, k), t, k) for k in ks]
+                xs = [draw(model, data, t, k) for k in ks]
+                ds = [_distance(x, t, k) for x, k in zip(xs, ks)]
                 expect.append(statistics.mean(ds) / floor)
                 singles += [d / floor for d in ds]  # quality's readings
+                # a particle that ran far off hardly moves the energy distance: report it
+                far.append(max(float(x.double().norm(dim=1).max()) for x in xs))
                 print(
                     f"  {name}, {label}, seed {s}: reading {one[-1]:.2f}, expected "
-                    f"{expect[-1]:.3f}, {dt:.1f} CPU s",
+                    f"{expect[-1]:.3f}, farthest {far[-1]:.1f}, {dt:.1f} CPU s",
                     flush=True,
                 )
             excess = [1 + v - ex for v in expect]
@@ -1161,6 +1191,7 @@ def expected_table(names, seeds, samplers=None, sets: int = 10) -> str:
                 " / ".join(f"{v:.2f}" for v in excess),
                 f"{max(excess):.2f}",
                 f"{min(singles):.2f}-{max(singles):.2f}",
+                " / ".join(f"{v:.1f}" for v in far),
                 _ms(secs, ".1f"),
             ]
             lines.append("| " + " | ".join(cells) + " |")
