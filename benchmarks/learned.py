@@ -1060,22 +1060,21 @@ def _expected_samplers():
         data = t.sample(50_000, seed=1)
         return gan.fit(data, snapshot_every=0, progress=False, seed=s, **gan.BENCHMARK_RECIPE), None
 
-    def ladder(t, s, **opts):
+    def ladder(t, s, standardize=False, **opts):
         data = t.sample(RECIPE_DATA, seed=100 + s)
         sig = score.geometric_sigmas(score.max_pairwise_distance(data), 0.05, 10)
-        fit = functools.partial(score.fit, data, method="ladder", sigmas=sig, seed=s)
-        return fit(reference=256, progress=False, **opts), sig
+        if not standardize:
+            fit = functools.partial(score.fit, data, method="ladder", sigmas=sig, seed=s)
+            return fit(reference=256, progress=False, **opts), sig
+        # row 16: the ladder model of (data - mean) / std, its levels divided by std
+        mean, std = data.mean(0), float(data.std(0).pow(2).mean().sqrt())
+        fit = functools.partial(score.fit, (data - mean) / std, method="ladder", seed=s)
+        return fit(sigmas=sig / std, reference=256, progress=False, **opts), (sig, mean, std)
 
     ladder_ema = functools.partial(ladder, ema=0.999)
     ladder_wide = functools.partial(ladder, ema=0.999, hidden=192, n_steps=2400)
     ladder_edm = functools.partial(ladder, ema=0.999, base="edm")
-
-    def ladder_std(t, s):  # row 16: the ladder model of (data - mean) / std, levels / std
-        data = t.sample(RECIPE_DATA, seed=100 + s)
-        sig = score.geometric_sigmas(score.max_pairwise_distance(data), 0.05, 10)
-        mean, std = data.mean(0), float(data.std(0).pow(2).mean().sqrt())
-        fit = functools.partial(score.fit, (data - mean) / std, method="ladder", seed=s)
-        return fit(sigmas=sig / std, reference=256, ema=0.999, progress=False), (sig, mean, std)
+    ladder_std = functools.partial(ladder, ema=0.999, standardize=True)
 
     def annealed(model, sig, t, k, mult=1, ratio=None):
         start = uniform_box(t.bounds, N, seed=k)
