@@ -1001,17 +1001,6 @@ def _distance(x, t, k) -> float:
     return statistics.mean(metrics.energy_distance(x, y) for y in refs)
 
 
-class _Scaled:
-    """A target's plot box in standardized coordinates, (x - mean) / std: what annealed
-    Langevin's start (``uniform_box(t.bounds, ...)``) needs of the target in row 16."""
-
-    def __init__(self, t, mean, std):
-        self.bounds = tuple(
-            ((lo - float(m)) / std, (hi - float(m)) / std)
-            for (lo, hi), m in zip(t.bounds, mean, strict=True)
-        )
-
-
 #: the expected part's samplers: label -> (train(target, s) -> (model, aux), draw(model,
 #: aux, target, k) -> (N, 2) samples); the PF-ODE and EM on the recipe's model (50,000
 #: points of seed 100 + s, prior at their mean), RealNVP and the GAN as run.py trains them
@@ -1076,8 +1065,8 @@ def _expected_samplers():
     ladder_edm = functools.partial(ladder, ema=0.999, base="edm")
     ladder_std = functools.partial(ladder, ema=0.999, standardize=True)
 
-    def annealed(model, sig, t, k, mult=1, ratio=None):
-        start = uniform_box(t.bounds, N, seed=k)
+    def annealed(model, sig, t, k, mult=1, ratio=None, bounds=None):
+        start = uniform_box(bounds or t.bounds, N, seed=k)
         steps = [n * mult for n in ANNEALED_STEPS]
         return langevin.annealed(model.score, sig, start, steps, seed=k, step_ratio=ratio).final()
 
@@ -1085,7 +1074,10 @@ def _expected_samplers():
 
     def finer_std(model, aux, t, k):  # row 16: row 13's run in the standardized space
         sig, mean, std = aux
-        return mean + std * finer(model, sig / std, _Scaled(t, mean, std), k)
+        box = [
+            ((lo - float(m)) / std, (hi - float(m)) / std) for (lo, hi), m in zip(t.bounds, mean)
+        ]
+        return mean + std * finer(model, sig / std, t, k, bounds=box)
 
     one_pass = lambda m, _, t, k: m.sample(N, seed=k)  # noqa: E731
     return {
