@@ -1020,7 +1020,9 @@ def _distance(x, t, k) -> float:
 #: to the score of N(mean, std^2 + sigma^2), Karras et al. 2022); row 16: row 13's model
 #: and sampler on the data standardized, (x - mean) / std with std the RMS of the
 #: coordinates' sds and the levels divided by std (EDM's input scaling without its skip and
-#: output scaling), sampled there and mapped back: the same Langevin dynamics
+#: output scaling), sampled there and mapped back: the same Langevin dynamics; row 17: row
+#: 15 with the score's denoiser x + sigma^2 s clamped to the training data's box
+#: (score.clamped: DDPM's clip_denoised for the data's own box)
 def _expected_samplers():
     vp = sde.VP()
 
@@ -1049,12 +1051,14 @@ def _expected_samplers():
         data = t.sample(50_000, seed=1)
         return gan.fit(data, snapshot_every=0, progress=False, seed=s, **gan.BENCHMARK_RECIPE), None
 
-    def ladder(t, s, standardize=False, **opts):
+    def ladder(t, s, standardize=False, clamp=False, **opts):
         data = t.sample(RECIPE_DATA, seed=100 + s)
         sig = score.geometric_sigmas(score.max_pairwise_distance(data), 0.05, 10)
         if not standardize:
             fit = functools.partial(score.fit, data, method="ladder", sigmas=sig, seed=s)
-            return fit(reference=256, progress=False, **opts), sig
+            model = fit(reference=256, progress=False, **opts)
+            # row 17: the sampler sees the score with its denoiser clamped to the data's box
+            return (score.clamped(model.score, sig, data), sig) if clamp else (model, sig)
         # row 16: the ladder model of (data - mean) / std, its levels divided by std
         mean, std = data.mean(0), float(data.std(0).pow(2).mean().sqrt())
         fit = functools.partial(score.fit, (data - mean) / std, method="ladder", seed=s)
@@ -1064,11 +1068,13 @@ def _expected_samplers():
     ladder_wide = functools.partial(ladder, ema=0.999, hidden=192, n_steps=2400)
     ladder_edm = functools.partial(ladder, ema=0.999, base="edm")
     ladder_std = functools.partial(ladder, ema=0.999, standardize=True)
+    ladder_edm_clamped = functools.partial(ladder, ema=0.999, base="edm", clamp=True)
 
     def annealed(model, sig, t, k, mult=1, ratio=None, bounds=None):
         start = uniform_box(bounds or t.bounds, N, seed=k)
         steps = [n * mult for n in ANNEALED_STEPS]
-        return langevin.annealed(model.score, sig, start, steps, seed=k, step_ratio=ratio).final()
+        fn = getattr(model, "score", model)  # a ScoreModel, or row 17's clamped score_fn
+        return langevin.annealed(fn, sig, start, steps, seed=k, step_ratio=ratio).final()
 
     finer = functools.partial(annealed, mult=2, ratio=0.1)  # rows 13-16
 
@@ -1111,6 +1117,9 @@ def _expected_samplers():
         "with an EMA of 0.999 and EDM's preconditioning)": (ladder_edm, finer),
         "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
         "with an EMA of 0.999, on the data standardized)": (ladder_std, finer_std),
+        "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
+        "with an EMA of 0.999 and EDM's preconditioning, its denoiser clamped to the data's "
+        "box)": (ladder_edm_clamped, finer),
     }
 
 

@@ -280,3 +280,30 @@ def test_figures_and_widgets(moons_dsm, separated):
     assert isinstance(wf, go.Figure)
     assert wf.layout.yaxis.automargin  # long sampler names were cut off at the left edge
     assert isinstance(ws.ladder_figure(sig, tr.extras["step_size"]), go.Figure)
+
+
+def test_clamped_keeps_an_exact_score_and_pulls_a_wrong_one_back():
+    """The exact denoiser of an empirical law is an average of its points, so clamping it
+    to their box changes nothing; a score that pushes outward is turned inward off the box."""
+    g = torch.Generator().manual_seed(0)
+    data = torch.randn(20, 2, generator=g) * torch.tensor([3.0, 1.0])
+    sig = score.geometric_sigmas(5.0, 0.05, 6)
+
+    def empirical(x, s):  # the score of the 20 points perturbed by N(0, s^2 I)
+        w = torch.softmax(-(torch.cdist(x, data) ** 2) / (2 * s**2), dim=1)
+        return (w @ data - x) / s**2
+
+    exact = score.from_sigma(empirical, sig)
+    kept = score.clamped(exact, sig, data)
+    x = torch.randn(500, 2, generator=g) * 10  # most of them off the box
+    for t in (0.0, 0.5, 1.0):
+        assert torch.allclose(kept(x, t), exact(x, t), rtol=1e-4, atol=1e-4)
+    lo, hi = data.min(0).values, data.max(0).values
+    outward = score.clamped(lambda y, t: y, sig, data)  # grows away from the origin
+    far = torch.tensor([[hi[0] + 5.0, 0.0], [0.0, lo[1] - 5.0]])
+    s = outward(far, 0.0)
+    assert s[0, 0] < 0 and s[1, 1] > 0  # both pulled back toward the box
+    with pytest.raises(ValueError, match="shape"):
+        score.clamped(exact, sig, torch.zeros(5))
+    with pytest.raises(ValueError, match="shape"):
+        kept(torch.zeros(3, 3), 0.0)

@@ -111,6 +111,33 @@ def from_sigma(score_at_sigma: Callable, sigmas) -> ScoreFn:
     return lambda x, t: score_at_sigma(x, float(ladder.marginal(t)[1]))
 
 
+def clamped(score_fn: ScoreFn, sigmas, data) -> ScoreFn:
+    """``score_fn`` on a ladder with its denoiser clamped to the data's bounding box.
+
+    Tweedie's denoiser ``D(x) = x + sigma^2 s(x, sigma)`` is E[x_0 | x_sigma = x]; with the
+    exact score of the data's empirical law it is an average of data points, so it lies in
+    their box [min, max] (per coordinate). Clamping a learned model's D into that box, and
+    returning ``(clamp(D) - x) / sigma^2``, therefore only moves D toward the truth, and
+    where the model extrapolates outward beyond every data point (the ladder model with
+    EDM's preconditioning, benchmarks/results.md) it pulls particles back in. This is
+    DDPM's ``clip_denoised`` and Imagen's static thresholding, for a box of any size.
+
+    sigmas: the ladder of ``score_fn`` (see :class:`Ladder`); data: (n, d) points that set
+    the box, e.g. the training data.
+    """
+    ladder = Ladder(sigmas)
+    x = as_points(data, "data", dim=None, finite=True, min_n=1).float()
+    lo, hi = x.min(0).values, x.max(0).values
+
+    def fn(y, t):
+        var = ladder.marginal(t)[1].to(y.dtype)
+        var = (var[:, None] if var.ndim else var) ** 2
+        y = as_points(y, "x", dim=x.shape[1])
+        return (torch.clamp(y + var * score_fn(y, t), lo.to(y.dtype), hi.to(y.dtype)) - y) / var
+
+    return fn
+
+
 class ScoreModel(nn.Module):
     """s(x, t) = net(x, t) / sigma_t: the one score model class.
 
