@@ -69,6 +69,13 @@ from genmod.arrays import uniform_box  # noqa: E402
 #: where banana's arms contract (results.md, "annealed Langevin: steps where the particles
 #: freeze"; benchmarks/learned.py --part ladder and tests/test_benchmark.py use it too)
 ANNEALED_STEPS = (100, 100, 100, 1000, 100, 400, 400, 400, 100, 100)
+#: the annealed row's sampler and model since 2026-12-05 (results.md, "Annealed Langevin: the
+#: denoiser clamped to the data's box"; benchmarks/learned.py --part expected, row 17): twice
+#: ANNEALED_STEPS at half the step (alpha_i / sigma_i^2 = 0.1), the ladder model with an EMA
+#: of its weights and EDM's preconditioning, its denoiser clamped to the data's box
+ANNEALED_FINER = tuple(2 * n for n in ANNEALED_STEPS)
+ANNEALED_RATIO = 0.1
+ANNEALED_FIT = {"ema": 0.999, "base": "edm"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ class Mode:
     # exact score (0.210 against 0.203 at 1,000 and 0.200 at 4,000; results.md, "Euler-
     # Maruyama's steps"); the PF-ODE's 100 RK4 steps read as 400 do
     sde_steps: tuple[tuple[str, int], ...] = (("em", 1000), ("pc", 250), ("ode", 100))
-    langevin_steps: int | tuple[int, ...] = ANNEALED_STEPS  # one int: that many per level
+    langevin_steps: int | tuple[int, ...] = ANNEALED_FINER  # one int: that many per level
     langevin_reference: int | None = 256  # the ladder model's stable target field (score.fit)
     grid: int = 400  # inverse transform's grid per axis
     throughput: tuple[int, int, int] = (1000, 1000, 3)  # chains, MALA steps, repeats
@@ -300,18 +307,20 @@ def map_rows(t, mode: Mode) -> list[dict]:
     )
 
     ref = mode.langevin_reference
+    recipe = {**ANNEALED_FIT, **fit}
     ncsn, dt = _timed(
-        lambda: score.fit(data, method="ladder", reference=ref, progress=False, seed=0, **fit)
+        lambda: score.fit(data, method="ladder", reference=ref, progress=False, seed=0, **recipe)
     )
-    box = t.bounds
+    box, clamped = t.bounds, score.clamped(ncsn.score, ncsn.sigmas, data)
 
     def annealed(s):
         tr = langevin.annealed(
-            ncsn.score,
+            clamped,
             ncsn.sigmas,
             uniform_box(box, N, seed=s),
             n_steps=mode.langevin_steps,
             seed=s,
+            step_ratio=ANNEALED_RATIO,
         )
         return tr.final(), tr.n_evals
 
@@ -322,8 +331,9 @@ def map_rows(t, mode: Mode) -> list[dict]:
         None,
         "learned noise-conditional score"
         + (", stable target field" if ref else "")
-        + "; "
-        + _steps_note(mode.langevin_steps),
+        + ", EDM's preconditioning, EMA 0.999, denoiser clamped to the data's box; "
+        + _steps_note(mode.langevin_steps)
+        + f", step ratio {ANNEALED_RATIO}",
     )
 
     vp = sde.VP()
