@@ -38,7 +38,8 @@ def annealed(
     ----------
     score_fn: ``score_fn(x, t)`` with t the position on the ladder of ``sigmas``
         (:class:`genmod.score.Ladder`): a ladder-trained ``ScoreModel``, or a sigma-indexed
-        function through :func:`genmod.score.from_sigma`.
+        function through :func:`genmod.score.from_sigma`; :func:`genmod.score.clamped`
+        keeps a learned one's denoiser in the data's box (benchmarks/run.py's annealed row).
     sigmas: (L,) decreasing noise levels (see :func:`genmod.score.geometric_sigmas`).
     x0: (n, d) starting points (e.g. ``arrays.uniform_box`` over the plot box).
     n_steps: Langevin steps per level: one count for every level, or a sequence of L counts
