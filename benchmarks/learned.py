@@ -19,7 +19,7 @@
     python benchmarks/learned.py --part bands --targets two_moons,eight_gaussians  # t bands
     python benchmarks/learned.py --part expected --seeds 5 --rows 0,1 # 10 sample sets per training
     python benchmarks/learned.py --part expected --rows 0,3,5 --sets 30  # 30 sets per training
-    python benchmarks/learned.py --part expected --rows 4,12,13,14,15,16  # annealed Langevin
+    python benchmarks/learned.py --part expected --rows 4,12,13,14,15,16,17  # annealed Langevin
     python benchmarks/learned.py --part weights --seeds 5 --targets eight_gaussians  # EM's modes
     python benchmarks/learned.py --part slopes --seeds 5 --targets eight_gaussians  # score slopes
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine

@@ -307,9 +307,11 @@ def map_rows(t, mode: Mode) -> list[dict]:
     )
 
     ref = mode.langevin_reference
-    recipe = {**ANNEALED_FIT, **fit}
+    ladder_fit = {**ANNEALED_FIT, **fit}  # a mode's train_steps still overrides n_steps
     ncsn, dt = _timed(
-        lambda: score.fit(data, method="ladder", reference=ref, progress=False, seed=0, **recipe)
+        lambda: score.fit(
+            data, method="ladder", reference=ref, progress=False, seed=0, **ladder_fit
+        )
     )
     box, clamped = t.bounds, score.clamped(ncsn.score, ncsn.sigmas, data)
 
