@@ -20,6 +20,7 @@
     python benchmarks/learned.py --part expected --seeds 5 --rows 0,1 # 10 sample sets per training
     python benchmarks/learned.py --part expected --rows 0,3,5 --sets 30  # 30 sets per training
     python benchmarks/learned.py --part expected --rows 4,12,13,14,15,16,17  # annealed Langevin
+    python benchmarks/learned.py --part expected --rows 18,19,20 --sets 30  # run.py's VP model
     python benchmarks/learned.py --part weights --seeds 5 --targets eight_gaussians  # EM's modes
     python benchmarks/learned.py --part slopes --seeds 5 --targets eight_gaussians  # score slopes
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
@@ -1069,6 +1070,7 @@ def _expected_samplers():
     ladder_edm = functools.partial(ladder, ema=0.999, base="edm")
     ladder_std = functools.partial(ladder, ema=0.999, standardize=True)
     ladder_edm_clamped = functools.partial(ladder, ema=0.999, base="edm", clamp=True)
+    vp_ema = functools.partial(recipe, ema=0.999, n_steps=4000)  # rows 18-20: run.py's VP_FIT
 
     def annealed(model, sig, t, k, mult=1, ratio=None, bounds=None):
         start = uniform_box(bounds or t.bounds, N, seed=k)
@@ -1120,6 +1122,18 @@ def _expected_samplers():
         "annealed Langevin (twice run.py's steps at step ratio 0.1, the ladder part's model "
         "with an EMA of 0.999 and EDM's preconditioning, its denoiser clamped to the data's "
         "box)": (ladder_edm_clamped, finer),
+        "EM 1,000 (the recipe's VP model with an EMA of 0.999, 4,000 steps)": (
+            vp_ema,
+            reverse("em", 1000),
+        ),
+        "PC 250, snr 0.04 (the recipe's VP model with an EMA of 0.999, 4,000 steps)": (
+            vp_ema,
+            reverse("pc", 250, snr=PC_SNR),
+        ),
+        "PF-ODE 100 (the recipe's VP model with an EMA of 0.999, 4,000 steps)": (
+            vp_ema,
+            reverse("ode", 100),
+        ),
     }
 
 
