@@ -362,7 +362,8 @@ def map_rows(t, mode: Mode) -> list[dict]:
             draw,
             None,
             f"VP SDE, {n_steps} steps{f', snr {PC_SNR}' if method == 'pc' else ''}; "
-            f"one score model for all three ({vp_fit['n_steps']:,} training steps, EMA 0.999)",
+            f"one score model for all three ({vp_fit['n_steps']:,} training steps, "
+            f"EMA {vp_fit['ema']})",
         )
 
     fm, dt = _timed(lambda: flow_matching.fit(data, progress=False, seed=0, **fit))
