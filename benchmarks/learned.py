@@ -21,6 +21,7 @@
     python benchmarks/learned.py --part expected --rows 0,3,5 --sets 30  # 30 sets per training
     python benchmarks/learned.py --part expected --rows 4,12,13,14,15,16,17  # annealed Langevin
     python benchmarks/learned.py --part expected --rows 18,19,20 --sets 30  # run.py's VP model
+    python benchmarks/learned.py --part expected --rows 21,22,23 --sets 30  # ... clamped
     python benchmarks/learned.py --part weights --seeds 5 --targets eight_gaussians  # EM's modes
     python benchmarks/learned.py --part slopes --seeds 5 --targets eight_gaussians  # score slopes
     python benchmarks/learned.py --part budget --seeds 3   # training seconds, idle machine
@@ -1023,7 +1024,9 @@ def _distance(x, t, k) -> float:
 #: coordinates' sds and the levels divided by std (EDM's input scaling without its skip and
 #: output scaling), sampled there and mapped back: the same Langevin dynamics; row 17: row
 #: 15 with the score's denoiser x + sigma^2 s clamped to the training data's box
-#: (score.clamped: DDPM's clip_denoised for the data's own box)
+#: (score.clamped: DDPM's clip_denoised for the data's own box); rows 18-20: EM, PC and
+#: the PF-ODE on the recipe's model trained for 4,000 steps with an EMA of its weights
+#: (run.py's VP_FIT); rows 21-23: the same, the model's denoiser clamped to the data's box
 def _expected_samplers():
     vp = sde.VP()
 
@@ -1071,6 +1074,10 @@ def _expected_samplers():
     ladder_std = functools.partial(ladder, ema=0.999, standardize=True)
     ladder_edm_clamped = functools.partial(ladder, ema=0.999, base="edm", clamp=True)
     vp_ema = functools.partial(recipe, ema=0.999, n_steps=4000)  # rows 18-20: run.py's VP_FIT
+
+    def vp_ema_clamped(t, s):  # rows 21-23: run.py's VP rows since the clamp
+        model, data = vp_ema(t, s)
+        return score.clamped(model.score, vp, data), data
 
     def annealed(model, sig, t, k, mult=1, ratio=None, bounds=None):
         start = uniform_box(bounds or t.bounds, N, seed=k)
@@ -1134,6 +1141,12 @@ def _expected_samplers():
             vp_ema,
             reverse("ode", 100),
         ),
+        "EM 1,000 (the recipe's VP model with an EMA of 0.999, 4,000 steps, its denoiser "
+        "clamped to the data's box)": (vp_ema_clamped, reverse("em", 1000)),
+        "PC 250, snr 0.04 (the recipe's VP model with an EMA of 0.999, 4,000 steps, its "
+        "denoiser clamped to the data's box)": (vp_ema_clamped, reverse("pc", 250, snr=PC_SNR)),
+        "PF-ODE 100 (the recipe's VP model with an EMA of 0.999, 4,000 steps, its denoiser "
+        "clamped to the data's box)": (vp_ema_clamped, reverse("ode", 100)),
     }
 
 

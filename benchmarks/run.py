@@ -79,7 +79,8 @@ ANNEALED_FIT = {"ema": 0.999, "base": "edm"}
 #: the VP score model of the reverse SDE and PF-ODE rows since 2026-12-05 (results.md, "The VP
 #: score model: an EMA of its weights and 4,000 steps"; benchmarks/learned.py --part expected,
 #: rows 18-20): score.fit's VP training for 4,000 steps instead of 3,000, sampled through an
-#: EMA of its weights
+#: EMA of its weights; every sampler sees its denoiser clamped to the data's box
+#: (score.clamped; results.md, "The VP score model's denoiser clamped to the data's box")
 VP_FIT = {"ema": 0.999, "n_steps": 4000}
 
 
@@ -346,6 +347,7 @@ def map_rows(t, mode: Mode) -> list[dict]:
     vp = sde.VP()
     vp_fit = {**VP_FIT, **fit}  # a mode's train_steps still overrides n_steps
     sm, dt = _timed(lambda: score.fit(data, an_sde=vp, progress=False, seed=0, **vp_fit))
+    sm = score.clamped(sm.score, vp, data)  # no runaways past the data's box
     mean = data.mean(0)  # start from p_T's mean: alpha_T m (sde.sample's prior_mean)
     for method, n_steps in mode.sde_steps:
 
@@ -363,7 +365,7 @@ def map_rows(t, mode: Mode) -> list[dict]:
             None,
             f"VP SDE, {n_steps} steps{f', snr {PC_SNR}' if method == 'pc' else ''}; "
             f"one score model for all three ({vp_fit['n_steps']:,} training steps, "
-            f"EMA {vp_fit['ema']})",
+            f"EMA {vp_fit['ema']}, denoiser clamped to the data's box)",
         )
 
     fm, dt = _timed(lambda: flow_matching.fit(data, progress=False, seed=0, **fit))

@@ -9,7 +9,7 @@ import math
 import pytest
 import torch
 
-from genmod import langevin, mcmc, metrics, score, targets
+from genmod import langevin, mcmc, metrics, score, sde, targets
 from genmod import score_metrics as sm
 from genmod.arrays import uniform_box
 from genmod.trajectory import Trajectory
@@ -307,3 +307,32 @@ def test_clamped_keeps_an_exact_score_and_pulls_a_wrong_one_back():
         score.clamped(exact, sig, torch.zeros(5))
     with pytest.raises(ValueError, match="shape"):
         kept(torch.zeros(3, 3), 0.0)
+
+
+def test_clamped_on_the_vp_sde_divides_by_alpha():
+    """Under the VP SDE x_t = alpha_t x_0 + sigma_t z, the denoiser is
+    (x + sigma_t^2 s) / alpha_t: the exact score of an empirical law is kept at every t (at
+    t = 1, alpha_t = 0.0066, so a clamp that forgot alpha would change it), and a score that
+    sends particles outward is turned back toward the box."""
+    g = torch.Generator().manual_seed(1)
+    data = torch.randn(20, 2, generator=g) * torch.tensor([3.0, 1.0]) + 2.0
+    vp = sde.VP()
+
+    def empirical(x, t):  # the score of the 20 points pushed through the VP SDE to time t
+        a, s = (float(v) for v in vp.marginal(t))
+        w = torch.softmax(-(torch.cdist(x, a * data) ** 2) / (2 * s**2), dim=1)
+        return (a * (w @ data) - x) / s**2
+
+    kept = score.clamped(empirical, vp, data)
+    assert kept.dim == 2
+    x = torch.randn(500, 2, generator=g) * 10
+    for t in (0.01, 0.5, 1.0):
+        assert torch.allclose(kept(x, t), empirical(x, t), rtol=1e-4, atol=1e-4)
+    lo, hi = data.min(0).values, data.max(0).values
+    outward = score.clamped(lambda y, t: y, vp, data)
+    far = torch.tensor([[hi[0] + 5.0, lo[1] + 0.1], [lo[0] + 0.1, lo[1] - 5.0]])
+    s = outward(far, 0.01)
+    assert s[0, 0] < 0 and s[1, 1] > 0
+    # sde.sample takes the clamped score as it is (its .dim), and keeps the samples finite
+    tr = sde.sample(kept, vp, 50, method="ode", n_steps=20, seed=0)
+    assert tr.final().shape == (50, 2) and tr.final().isfinite().all()

@@ -111,30 +111,38 @@ def from_sigma(score_at_sigma: Callable, sigmas) -> ScoreFn:
     return lambda x, t: score_at_sigma(x, float(ladder.marginal(t)[1]))
 
 
-def clamped(score_fn: ScoreFn, sigmas, data) -> ScoreFn:
-    """``score_fn`` on a ladder with its denoiser clamped to the data's bounding box.
+def clamped(score_fn: ScoreFn, schedule, data) -> ScoreFn:
+    """``score_fn`` with its denoiser clamped to the data's bounding box.
 
-    Tweedie's denoiser ``D(x) = x + sigma^2 s(x, sigma)`` is E[x_0 | x_sigma = x]; with the
-    exact score of the data's empirical law it is an average of data points, so it lies in
-    their box [min, max] (per coordinate). Clamping a learned model's D into that box, and
-    returning ``(clamp(D) - x) / sigma^2``, therefore only moves D toward the truth, and
-    where the model extrapolates outward beyond every data point (the ladder model with
-    EDM's preconditioning, benchmarks/results.md) it pulls particles back in. This is
+    Tweedie's denoiser ``D(x) = (x + sigma_t^2 s(x, t)) / alpha_t`` is E[x_0 | x_t = x]; with
+    the exact score of the data's empirical law it is an average of data points, so it lies
+    in their box [min, max] (per coordinate). Clamping a learned model's D into that box, and
+    returning ``(alpha_t clamp(D) - x) / sigma_t^2``, therefore only moves D toward the
+    truth, and where the model extrapolates outward beyond every data point it pulls
+    particles back in: the ladder model with EDM's preconditioning under annealed Langevin,
+    and the VP model's rare PF-ODE runaways on banana (benchmarks/results.md). This is
     DDPM's ``clip_denoised`` and Imagen's static thresholding, for a box of any size.
 
-    sigmas: the ladder of ``score_fn`` (see :class:`Ladder`); data: (n, d) points that set
-    the box, e.g. the training data.
+    schedule: what t means, as for :class:`ScoreModel`: a ladder's ``sigmas`` (see
+        :class:`Ladder`) or anything with ``marginal(t) -> (alpha_t, sigma_t)`` (a
+        :class:`genmod.sde.SDE`, a :class:`Ladder`, a :class:`Level`);
+    data: (n, d) points that set the box, e.g. the training data. The result has ``.dim``
+        = d, so :func:`genmod.sde.sample` knows its dimension.
     """
-    ladder = Ladder(sigmas)
+    sched = schedule if hasattr(schedule, "marginal") else Ladder(schedule)
     x = as_points(data, "data", dim=None, finite=True, min_n=1).float()
     lo, hi = x.min(0).values, x.max(0).values
 
     def fn(y, t):
-        var = ladder.marginal(t)[1].to(y.dtype)
-        var = (var[:, None] if var.ndim else var) ** 2
+        alpha, sigma = (torch.as_tensor(v).to(y.dtype) for v in sched.marginal(t))
+        if alpha.ndim:  # one t per row
+            alpha, sigma = alpha[:, None], sigma[:, None]
+        var = sigma**2
         y = as_points(y, "x", dim=x.shape[1])
-        return (torch.clamp(y + var * score_fn(y, t), lo.to(y.dtype), hi.to(y.dtype)) - y) / var
+        d = torch.clamp((y + var * score_fn(y, t)) / alpha, lo.to(y.dtype), hi.to(y.dtype))
+        return (alpha * d - y) / var
 
+    fn.dim = x.shape[1]
     return fn
 
 
@@ -490,6 +498,8 @@ def fit(  # noqa: PLR0913 (one keyword per training option, each measured in ben
         noise floors (``--part expected``, row 17; without the clamp a rare particle runs
         far out along banana's arms): benchmarks/run.py's annealed row trains that way.
     ema: decay of an EMA of the weights (see :func:`genmod.training.fit`); None or 0: off.
+        benchmarks/run.py samples its VP model through one (0.999, with 4,000 steps):
+        Euler-Maruyama's two trainings over 1.3 noise floors read 1.16 and 1.11 with it.
     fused: Adam's fused kernel (see :func:`genmod.training.fit`): the same maths with other
         float rounding; 10-12% off a step of these nets (benchmarks/results.md).
     time_input: what the time embedding sees (see :class:`ScoreModel`): None (its default),
